@@ -1,0 +1,45 @@
+package dev.parley;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Starts Parley: Camel Main with the YAML routes of {@code routes/} and the settings of
+ * {@code application.properties} (packaged, then the file where Parley runs, then the environment).
+ */
+public final class Parley {
+
+    private Parley() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        create(Map.of()).run(args);
+    }
+
+    /** A Parley ready to start. Overrides win over every other source of settings; tests use them. */
+    public static Main create(Map<String, String> overrides) {
+        Main main = new Main();
+        main.setDefaultPropertyPlaceholderLocation(
+                "classpath:application.properties;optional=true,file:application.properties;optional=true");
+        overrides.forEach(main::addOverrideProperty);
+        main.configure().addConfiguration(new ParleyConfiguration());
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void beforeConfigure(BaseMainSupport support) {
+                CamelContext context = support.getCamelContext();
+                String folder = context.getPropertiesComponent().resolveProperty("parley.routes.dir").orElse("routes");
+                try {
+                    support.configure().withRoutesIncludePattern(RouteFiles.includePattern(context, Path.of(folder)));
+                } catch (Exception e) {
+                    throw new IllegalStateException("Cannot find Parley's routes: " + e.getMessage(), e);
+                }
+            }
+        });
+        return main;
+    }
+}

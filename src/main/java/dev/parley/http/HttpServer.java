@@ -1,0 +1,72 @@
+package dev.parley.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import org.apache.camel.support.service.ServiceSupport;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Parley's one HTTP port: WebSockets, APIs and health. Parley runs its own Vert.x server rather
+ * than Camel's platform-http server because that one fixes the WebSocket limits at Vert.x's
+ * defaults (a frame over 64 KiB drops the connection with no close frame) and offers
+ * permessage-deflate, which OpenAI's Java SDK refuses.
+ */
+public final class HttpServer extends ServiceSupport {
+
+    private final String host;
+    private final int port;
+    private final int maxFrameBytes;
+    private Vertx vertx;
+    private Router router;
+    private io.vertx.core.http.HttpServer server;
+
+    /**
+     * @param maxFrameBytes the largest WebSocket frame read whole; the endpoints answer anything
+     *                      over their own limit with close code 1009, and Vert.x drops a frame
+     *                      over this one
+     */
+    public HttpServer(String host, int port, int maxFrameBytes) {
+        this.host = host;
+        this.port = port;
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /** The router endpoints add themselves to; usable before the server starts. */
+    public synchronized Router router() {
+        if (router == null) {
+            vertx = Vertx.vertx();
+            router = Router.router(vertx);
+        }
+        return router;
+    }
+
+    /** The port the server listens on (the configured one, or the one chosen for port 0). */
+    public int port() {
+        return server != null ? server.actualPort() : port;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(host)
+                .setPort(port)
+                .setMaxWebSocketFrameSize(maxFrameBytes)
+                .setMaxWebSocketMessageSize(maxFrameBytes)
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false);
+        server = vertx.createHttpServer(options).requestHandler(router());
+        server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (server != null) {
+            server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        if (vertx != null) {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+}

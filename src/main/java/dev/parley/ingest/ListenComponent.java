@@ -1,0 +1,31 @@
+package dev.parley.ingest;
+
+import dev.parley.http.HttpServer;
+import dev.parley.session.SessionRegistry;
+import org.apache.camel.Endpoint;
+import org.apache.camel.support.DefaultComponent;
+
+import java.util.Map;
+
+/**
+ * {@code listen:/v1/listen}: the WebSocket entry point for browsers and API clients. Each connection
+ * is one session; its audio frames leave the consumer as exchanges, in arrival order.
+ */
+public final class ListenComponent extends DefaultComponent {
+
+    private final HttpServer http;
+    private final SessionRegistry sessions;
+    private final String defaultSource;
+
+    public ListenComponent(HttpServer http, SessionRegistry sessions, String defaultSource) {
+        this.http = http;
+        this.sessions = sessions;
+        this.defaultSource = defaultSource;
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+        String path = remaining.startsWith("/") ? remaining : "/" + remaining;
+        return new ListenEndpoint(uri, this, http, path, sessions, defaultSource);
+    }
+}

@@ -1,0 +1,188 @@
+package dev.parley.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.parley.http.HttpServer;
+import dev.parley.session.CallSession;
+import dev.parley.session.ParleyHeaders;
+import dev.parley.session.SessionRegistry;
+import dev.parley.session.SessionSettings;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Serves the WebSocket on Parley's HTTP server and does the upgrade itself, so that it
+ * sees the request before accepting it, and handles each connection's frames on the connection's
+ * own event loop: OPEN, frames and CLOSE reach the route strictly in arrival order (the stock
+ * vertx-websocket consumer does not guarantee that). The route's steps therefore must not block.
+ */
+final class ListenConsumer extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ListenConsumer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer http;
+    private final String path;
+    private final SessionRegistry sessions;
+    private final String defaultSource;
+    private Route route;
+
+    ListenConsumer(ListenEndpoint endpoint, Processor processor, HttpServer http, String path, SessionRegistry sessions,
+                   String defaultSource) {
+        super(endpoint, processor);
+        this.http = http;
+        this.path = path;
+        this.sessions = sessions;
+        this.defaultSource = defaultSource;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        route = http.router().route(path).handler(this::upgrade);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (route != null) {
+            route.remove();
+        }
+        super.doStop();
+    }
+
+    private void upgrade(RoutingContext rc) {
+        if (!"websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
+            rc.response().setStatusCode(426).putHeader("Upgrade", "websocket")
+                    .end(path + " is a WebSocket endpoint: connect with a WebSocket client.\n");
+            return;
+        }
+        SessionSettings settings;
+        String invalid = null;
+        try {
+            settings = ListenRequest.parse(query(rc), defaultSource, sessions.sourceLanguages());
+        } catch (ListenRequest.Invalid e) {
+            settings = null;
+            invalid = e.getMessage();
+        }
+        SessionSettings accepted = settings;
+        String refusal = invalid;
+        rc.request().toWebSocket().onSuccess(ws -> {
+            if (refusal != null) {
+                ws.close((short) 1008, refusal);
+            } else {
+                new Connection(ws, accepted).start();
+            }
+        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path, e.getMessage()));
+    }
+
+    private static Map<String, List<String>> query(RoutingContext rc) {
+        Map<String, List<String>> query = new LinkedHashMap<>();
+        rc.queryParams().forEach(e -> query.computeIfAbsent(e.getKey(), k -> new java.util.ArrayList<>()).add(e.getValue()));
+        return query;
+    }
+
+    /** One client connection: its session, and a fragmented message being put together. */
+    private final class Connection {
+        private final ServerWebSocket ws;
+        private final SessionSettings settings;
+        private final long maxFrameBytes;
+        private CallSession session;
+        private Buffer fragments;
+        private boolean fragmentIsText;
+
+        Connection(ServerWebSocket ws, SessionSettings settings) {
+            this.ws = ws;
+            this.settings = settings;
+            this.maxFrameBytes = settings.format().bytesFor(1000);
+        }
+
+        void start() {
+            session = sessions.open(settings, new WebSocketClient(ws));
+            ws.frameHandler(this::frame);
+            ws.closeHandler(v -> session.end("client_closed", 1000));
+            ws.exceptionHandler(e -> LOG.debug("WebSocket error in {}: {}", session.id(), e.getMessage()));
+        }
+
+        private void frame(WebSocketFrame frame) {
+            if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) {
+                return;
+            }
+            if (!frame.isContinuation()) {
+                fragments = null;
+                fragmentIsText = frame.isText();
+            }
+            Buffer data = fragments == null ? frame.binaryData() : fragments.appendBuffer(frame.binaryData());
+            if (!fragmentIsText && data.length() > maxFrameBytes) {
+                ws.close((short) 1009, "audio frame over 1 s (" + maxFrameBytes + " bytes)");
+                session.end("frame_too_large", 1009);
+                return;
+            }
+            if (!frame.isFinal()) {
+                fragments = data;
+                return;
+            }
+            fragments = null;
+            if (fragmentIsText) {
+                control(data.toString());
+            } else {
+                audio(data.getBytes());
+            }
+        }
+
+        private void audio(byte[] bytes) {
+            if (bytes.length % settings.format().encoding().bytesPerSample() != 0) {
+                session.rejectInput("invalid_audio", "A " + settings.format().encoding().wireName()
+                        + " frame must hold whole samples; got " + bytes.length + " bytes. The frame was ignored.");
+                return;
+            }
+            if (session.state() != CallSession.State.OPEN) {
+                return;
+            }
+            Exchange exchange = createExchange(false);
+            try {
+                exchange.getMessage().setBody(bytes);
+                exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
+                exchange.getMessage().setHeader(ParleyHeaders.CHANNEL, ListenRequest.CHANNEL);
+                getProcessor().process(exchange);
+                if (exchange.getException() != null) {
+                    throw exchange.getException();
+                }
+            } catch (Exception e) {
+                LOG.warn("Audio route failed for session {}", session.id(), e);
+                session.rejectInput("internal", "The server could not take this frame: " + e.getMessage());
+            } finally {
+                releaseExchange(exchange, false);
+            }
+        }
+
+        private void control(String text) {
+            JsonNode message;
+            try {
+                message = JSON.readTree(text);
+            } catch (JsonProcessingException e) {
+                session.rejectInput("invalid_json", "Text frames must be JSON objects: " + e.getOriginalMessage());
+                return;
+            }
+            String type = message != null && message.isObject() ? message.path("type").asText(null) : null;
+            if ("input_audio.end".equals(type)) {
+                session.end("input_audio.end", 1000);
+            } else {
+                session.rejectInput("unknown_type", "Unknown message type '" + type
+                        + "'. Send audio as binary frames and {\"type\":\"input_audio.end\"} to finish.");
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.parley.ingest;
+
+import dev.parley.http.HttpServer;
+import dev.parley.session.SessionRegistry;
+import org.apache.camel.Consumer;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.support.DefaultEndpoint;
+
+final class ListenEndpoint extends DefaultEndpoint {
+
+    private final HttpServer http;
+    private final String path;
+    private final SessionRegistry sessions;
+    private final String defaultSource;
+
+    ListenEndpoint(String uri, ListenComponent component, HttpServer http, String path, SessionRegistry sessions,
+                   String defaultSource) {
+        super(uri, component);
+        this.http = http;
+        this.path = path;
+        this.sessions = sessions;
+        this.defaultSource = defaultSource;
+    }
+
+    @Override
+    public Producer createProducer() {
+        throw new IllegalArgumentException("listen: is a consumer only (from: listen:" + path + ")");
+    }
+
+    @Override
+    public Consumer createConsumer(Processor processor) throws Exception {
+        ListenConsumer consumer = new ListenConsumer(this, processor, http, path, sessions, defaultSource);
+        configureConsumer(consumer);
+        return consumer;
+    }
+}

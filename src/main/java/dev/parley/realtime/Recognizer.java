@@ -1,0 +1,38 @@
+package dev.parley.realtime;
+
+import java.util.Set;
+
+/**
+ * A speech recognition engine. One instance serves every session; each call channel opens its
+ * own {@link RecognitionStream}. Engines are chosen by the property {@code parley.recognizer}.
+ */
+public interface Recognizer extends AutoCloseable {
+
+    /** The engine's name as used in configuration, e.g. {@code pocketsphinx}. */
+    String name();
+
+    /** ISO 639-1 codes of the languages this engine can recognise. */
+    Set<String> languages();
+
+    /** Sample rate of the mono PCM16 audio that {@link RecognitionStream#accept} expects. */
+    int sampleRate();
+
+    /**
+     * Opens a stream for one channel. Never blocks waiting for a free decoder.
+     *
+     * @throws CapacityException when every decoder is in use
+     */
+    RecognitionStream open(String language, RecognitionListener listener) throws CapacityException;
+
+    /** How many streams can be open at once. */
+    int capacity();
+
+    /** How many streams are open now. */
+    int inUse();
+
+    /** True once the engine can open a stream without first building a decoder. */
+    boolean ready();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,20 @@
+package dev.parley.realtime;
+
+import dev.parley.Config;
+import dev.parley.realtime.pocketsphinx.PocketSphinxRecognizer;
+import dev.parley.realtime.pocketsphinx.PocketSphinxSettings;
+
+/** Builds the recognizer that {@code parley.recognizer} names. */
+public final class Recognizers {
+
+    private Recognizers() {
+    }
+
+    public static Recognizer create(Config config) {
+        String name = config.string("parley.recognizer", "pocketsphinx");
+        return switch (name) {
+            case "pocketsphinx" -> new PocketSphinxRecognizer(PocketSphinxSettings.fromProperties(config.lookup()));
+            default -> throw Config.invalid("parley.recognizer", name, "one of: pocketsphinx");
+        };
+    }
+}

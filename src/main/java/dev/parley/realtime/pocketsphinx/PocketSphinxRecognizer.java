@@ -1,0 +1,371 @@
+package dev.parley.realtime.pocketsphinx;
+
+import com.sun.jna.Pointer;
+import dev.parley.realtime.CapacityException;
+import dev.parley.realtime.RecognitionListener;
+import dev.parley.realtime.RecognitionStream;
+import dev.parley.realtime.Recognizer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Embedded English recognizer on PocketSphinx 5prealpha with a pool of native decoders.
+ *
+ * <p>A decoder costs 0.25-1 s and ~90 MB of native memory to build (en-us model), so
+ * {@code warm-decoders} of them are built in a background thread at construction ({@link #ready()}
+ * turns true when one is idle); more are built on demand inside {@link #open} up to
+ * {@code pool-size}; closed streams return theirs for reuse. {@link #open} never waits for a busy
+ * decoder: when {@code pool-size} streams are open it throws {@link CapacityException}. (If the only
+ * unclaimed decoder is still being built by the warm-up thread, open waits for that build to finish
+ * rather than building a second one.)
+ *
+ * <p>Every stream starts from the same decoder state: {@code ps_start_stream} resets the VAD's
+ * noise estimate, and the live cepstral mean is put back to its value when the decoder was built,
+ * so results do not depend on which decoder a stream got or on earlier callers.
+ */
+public final class PocketSphinxRecognizer implements Recognizer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PocketSphinxRecognizer.class);
+    private static final Set<String> LANGUAGES = Set.of("en");
+    private static final Object NATIVE_LOG_LOCK = new Object();
+    private static String nativeLogConfig; // null until the first recognizer configured it
+
+    private final PocketSphinxSettings settings;
+    private final PocketSphinx lib;
+    private final String[] args;
+    private final AtomicInteger built = new AtomicInteger();
+    private final AtomicInteger nextId = new AtomicInteger();
+
+    private final Object lock = new Object();
+    private final ArrayDeque<NativeDecoder> idle = new ArrayDeque<>();
+    private int existing;      // decoders built or being built (never above pool-size)
+    private int warmBuilding;  // of which the warm-up thread is building now
+    private int inUse;         // open streams (including ones whose decoder is being built)
+    private int waiting;       // opens waiting for a warm-up build
+    private boolean closed;
+    private final Thread warmup;
+    private volatile RuntimeException warmupFailure;
+
+    /** Reads the settings with {@link PocketSphinxSettings#fromProperties(Function)}. */
+    public static PocketSphinxRecognizer fromProperties(Function<String, String> lookup) {
+        return new PocketSphinxRecognizer(PocketSphinxSettings.fromProperties(lookup));
+    }
+
+    /**
+     * Loads the native library, checks the arguments with PocketSphinx's parser and starts building
+     * {@code warm-decoders} decoders in the background.
+     *
+     * @throws IllegalArgumentException if PocketSphinx rejects the arguments (e.g. an unknown
+     *     option in {@code extra-args})
+     * @throws UnsatisfiedLinkError if libpocketsphinx.so.3 is not installed
+     */
+    public PocketSphinxRecognizer(PocketSphinxSettings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.lib = PocketSphinx.get();
+        this.args = settings.toArgs();
+        configureNativeLog(lib, settings.logFile());
+        Pointer config = NativeDecoder.parse(lib, args);
+        if (config == null) {
+            throw new IllegalArgumentException("PocketSphinx rejected the options '" + String.join(" ", args)
+                    + "': check " + PocketSphinxSettings.key("extra-args")
+                    + " for unknown options or bad values (set " + PocketSphinxSettings.key("log-file")
+                    + " to see the library's message)");
+        }
+        lib.cmd_ln_free_r(config);
+        if (settings.warmDecoders() > 0) {
+            warmup = new Thread(this::warmUp, "pocketsphinx-warmup");
+            warmup.setDaemon(true);
+            warmup.start();
+        } else {
+            warmup = null;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "pocketsphinx";
+    }
+
+    @Override
+    public Set<String> languages() {
+        return LANGUAGES;
+    }
+
+    @Override
+    public int sampleRate() {
+        return 16000;
+    }
+
+    public PocketSphinxSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Opens a stream on an idle decoder, or builds one (~1 s) if fewer than {@code pool-size} exist.
+     *
+     * @param language {@code en} (a region such as {@code en-US} is accepted)
+     * @throws CapacityException immediately when {@code pool-size} streams are already open
+     * @throws IllegalArgumentException for a language other than English
+     * @throws IllegalStateException after {@link #close()}, or if a decoder cannot be built
+     */
+    @Override
+    public RecognitionStream open(String language, RecognitionListener listener) throws CapacityException {
+        Objects.requireNonNull(listener, "listener");
+        String lang = language == null ? "" : language.toLowerCase(Locale.ROOT).split("[-_]", 2)[0];
+        if (!LANGUAGES.contains(lang)) {
+            throw new IllegalArgumentException("pocketsphinx recognises only English (en), not '" + language + "'");
+        }
+        NativeDecoder decoder = null;
+        boolean buildOwn = false;
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("The pocketsphinx recognizer is closed");
+            }
+            if (inUse >= settings.poolSize()) {
+                throw new CapacityException("All " + inUse + " pocketsphinx decoders are in use ("
+                        + inUse + " of " + settings.poolSize() + " streams open); raise "
+                        + PocketSphinxSettings.key("pool-size") + " (each decoder needs ~90 MB) or retry"
+                        + " when a stream closes");
+            }
+            inUse++;
+            // Invariant: existing == idle + decoders of open streams + warmBuilding. A decoder the
+            // warm-up thread is building is as good as idle: wait for it (< 1 s) rather than build
+            // a second one, one waiter per build in progress; otherwise build while slots remain.
+            while (true) {
+                if (closed) {
+                    inUse--;
+                    throw new IllegalStateException("The pocketsphinx recognizer is closed");
+                }
+                if (!idle.isEmpty()) {
+                    decoder = idle.pop();
+                    break;
+                }
+                if (warmBuilding > waiting || existing >= settings.poolSize() && warmBuilding > 0) {
+                    waiting++;
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        inUse--;
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("Interrupted while a pocketsphinx decoder was being built", e);
+                    } finally {
+                        waiting--;
+                    }
+                    continue;
+                }
+                if (existing >= settings.poolSize()) { // cannot happen while the invariant holds
+                    inUse--;
+                    throw new CapacityException("No pocketsphinx decoder is free (" + existing + " of "
+                            + settings.poolSize() + " exist); raise " + PocketSphinxSettings.key("pool-size"));
+                }
+                existing++;
+                buildOwn = true;
+                break;
+            }
+        }
+        if (buildOwn) {
+            try {
+                decoder = build();
+            } catch (RuntimeException | Error e) {
+                synchronized (lock) {
+                    existing--;
+                    inUse--;
+                    lock.notifyAll();
+                }
+                throw e;
+            }
+            boolean closedMeanwhile;
+            synchronized (lock) {
+                closedMeanwhile = closed;
+                if (closedMeanwhile) {
+                    existing--;
+                    inUse--;
+                }
+            }
+            if (closedMeanwhile) {
+                decoder.free();
+                throw new IllegalStateException("The pocketsphinx recognizer is closed");
+            }
+        }
+        try {
+            decoder.startStream();
+            decoder.resetCmn();
+        } catch (RuntimeException e) {
+            release(decoder, true);
+            throw e;
+        }
+        return new PocketSphinxStream(this, decoder, listener, settings);
+    }
+
+    @Override
+    public int capacity() {
+        return settings.poolSize();
+    }
+
+    @Override
+    public int inUse() {
+        synchronized (lock) {
+            return inUse;
+        }
+    }
+
+    /** True when an idle decoder exists, so {@link #open} will not have to build one. */
+    @Override
+    public boolean ready() {
+        synchronized (lock) {
+            return !closed && !idle.isEmpty();
+        }
+    }
+
+    /** Number of native decoders successfully built since construction (a cost counter). */
+    public int decodersBuilt() {
+        return built.get();
+    }
+
+    /** Number of decoders built and idle in the pool. */
+    public int idle() {
+        synchronized (lock) {
+            return idle.size();
+        }
+    }
+
+    /** The warm-up thread's failure, if it could not build a decoder; null otherwise. */
+    public RuntimeException warmupFailure() {
+        return warmupFailure;
+    }
+
+    /**
+     * Refuses further opens, frees every idle decoder and waits for the warm-up thread. Decoders of
+     * streams still open are freed when those streams close.
+     */
+    @Override
+    public void close() {
+        List<NativeDecoder> toFree;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toFree = new ArrayList<>(idle);
+            idle.clear();
+            existing -= toFree.size();
+            lock.notifyAll();
+        }
+        toFree.forEach(NativeDecoder::free);
+        if (warmup != null && Thread.currentThread() != warmup) {
+            try {
+                warmup.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Called by a stream's close(): the decoder's utterance is already ended. */
+    void release(NativeDecoder decoder, boolean discard) {
+        boolean free;
+        synchronized (lock) {
+            inUse--;
+            free = closed || discard;
+            if (free) {
+                existing--;
+            } else {
+                idle.push(decoder); // LIFO: reuse the most recently used decoder
+            }
+            lock.notifyAll();
+        }
+        if (free) {
+            decoder.free();
+        }
+    }
+
+    private NativeDecoder build() {
+        long t0 = System.nanoTime();
+        NativeDecoder d = NativeDecoder.build(lib, args, nextId.getAndIncrement());
+        int n = built.incrementAndGet();
+        if (!d.cmnResettable() && n == 1) {
+            LOG.warn("Cannot reset the live CMN of this libsphinxbase build: a stream's first utterance is"
+                    + " normalised with the mean left by the decoder's previous stream");
+        }
+        LOG.info("Built pocketsphinx decoder #{} in {} ms ({} built so far)", d.id(),
+                (System.nanoTime() - t0) / 1_000_000, n);
+        return d;
+    }
+
+    private void warmUp() {
+        for (int i = 0; i < settings.warmDecoders(); i++) {
+            synchronized (lock) {
+                if (closed || existing >= settings.poolSize()) {
+                    return;
+                }
+                existing++;
+                warmBuilding++;
+            }
+            NativeDecoder d;
+            try {
+                d = build();
+            } catch (RuntimeException | Error e) {
+                warmupFailure = e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
+                LOG.error("Could not build a pocketsphinx decoder at start", e);
+                synchronized (lock) {
+                    existing--;
+                    warmBuilding--;
+                    lock.notifyAll();
+                }
+                return;
+            }
+            boolean free;
+            synchronized (lock) {
+                warmBuilding--;
+                free = closed;
+                if (free) {
+                    existing--;
+                } else {
+                    idle.addLast(d);
+                }
+                lock.notifyAll();
+            }
+            if (free) {
+                d.free();
+                return;
+            }
+        }
+    }
+
+    /**
+     * The C libraries log to one process-wide FILE*. PocketSphinx's own {@code -logfn} re-opens it
+     * in every ps_init and fcloses the previous one, which races with decoders logging on other
+     * threads, so it is set once here instead: silenced ({@code err_set_logfp(NULL)}) unless a log
+     * file is configured. The first recognizer in the process decides.
+     */
+    private static void configureNativeLog(PocketSphinx lib, String logFile) {
+        String wanted = logFile == null ? "" : logFile;
+        synchronized (NATIVE_LOG_LOCK) {
+            if (nativeLogConfig != null) {
+                if (!nativeLogConfig.equals(wanted)) {
+                    LOG.warn("PocketSphinx native log is already {}; ignoring {}={}",
+                            nativeLogConfig.isEmpty() ? "silenced" : "going to " + nativeLogConfig,
+                            PocketSphinxSettings.key("log-file"), logFile);
+                }
+                return;
+            }
+            if (logFile == null) {
+                lib.err_set_logfp(null);
+            } else if (lib.err_set_logfile(logFile) < 0) {
+                lib.err_set_logfp(null);
+                throw new IllegalArgumentException("Invalid " + PocketSphinxSettings.key("log-file") + "="
+                        + logFile + ": cannot open it for appending; fix the path or unset it to silence the"
+                        + " library's log");
+            }
+            nativeLogConfig = wanted;
+        }
+    }
+}

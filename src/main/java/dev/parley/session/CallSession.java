@@ -1,0 +1,183 @@
+package dev.parley.session;
+
+import dev.parley.realtime.ChannelListener;
+import dev.parley.realtime.ChannelStats;
+import dev.parley.realtime.RecognitionChannel;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One call or one person speaking: its channels on their way through the recognizer, and the
+ * ordered stream of events it emits. Every event of a session gets the next {@code seq} and goes
+ * to the event routes in that order.
+ */
+public final class CallSession implements ChannelListener {
+
+    /** Where a session is in its life. */
+    public enum State { OPEN, ENDING, CLOSED }
+
+    private final String id;
+    private final SessionSettings settings;
+    private final String recognizer;
+    private final ClientConnection client;
+    private final SessionRegistry registry;
+    private final Instant startedAt = Instant.now();
+    private final Map<String, RecognitionChannel> channels = new LinkedHashMap<>();
+
+    private long seq;
+    private int itemCount;
+    private final Map<String, String> openItems = new HashMap<>();
+    private volatile State state = State.OPEN;
+    private volatile long lastAudioNanos = System.nanoTime();
+    private volatile Instant endedAt;
+    private String endReason;
+    private int closeCode = 1000;
+    private boolean closing;
+
+    CallSession(String id, SessionSettings settings, String recognizer, ClientConnection client, SessionRegistry registry) {
+        this.id = id;
+        this.settings = settings;
+        this.recognizer = recognizer;
+        this.client = client;
+        this.registry = registry;
+    }
+
+    public String id() { return id; }
+
+    public SessionSettings settings() { return settings; }
+
+    public ClientConnection client() { return client; }
+
+    public State state() { return state; }
+
+    public Instant startedAt() { return startedAt; }
+
+    public Instant endedAt() { return endedAt; }
+
+    public Collection<RecognitionChannel> channels() { return channels.values(); }
+
+    void addChannel(RecognitionChannel channel) {
+        channels.put(channel.name(), channel);
+    }
+
+    /** Stamps a draft with this session's identity and next {@code seq}, and hands it to the event routes. */
+    public void emit(SessionEvent.Draft draft) {
+        SessionEvent event;
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            event = new SessionEvent(draft, Ids.event(), id, ++seq, Instant.now());
+            // Inside the lock so that events reach the routes in seq order.
+            registry.deliver(this, event);
+        }
+    }
+
+    /**
+     * Takes one frame of a channel's audio, in arrival order. Returns false if it was not queued:
+     * the session is ending, or the channel is too far behind and dropped it (it says so itself).
+     */
+    public boolean acceptAudio(String channel, byte[] frame) {
+        lastAudioNanos = System.nanoTime();
+        RecognitionChannel ch = channels.get(channel);
+        return state == State.OPEN && ch != null && ch.offer(frame);
+    }
+
+    /** Sends an {@code error} about the client's own input; the session goes on. */
+    public void rejectInput(String code, String message) {
+        emit(SessionEvent.of("error").field("code", code).field("message", message));
+    }
+
+    /**
+     * Ends the session: no more audio is taken, what was received is recognised, every remaining
+     * event is emitted, then {@code session.closed}. Only the first call counts.
+     */
+    public void end(String reason, int code) {
+        synchronized (this) {
+            if (state != State.OPEN) {
+                return;
+            }
+            state = State.ENDING;
+            endReason = reason;
+            closeCode = code;
+        }
+        if (channels.isEmpty()) {
+            close();
+        }
+        channels.values().forEach(RecognitionChannel::endOfInput);
+    }
+
+    long idleNanos() {
+        return System.nanoTime() - lastAudioNanos;
+    }
+
+    @Override
+    public void partial(RecognitionChannel channel, int utterance, String text) {
+        emit(SessionEvent.of("transcript.partial").itemId(itemId(channel, utterance, false))
+                .channel(channel.name()).language(channel.language()).text(text));
+    }
+
+    @Override
+    public void complete(RecognitionChannel channel, int utterance, String text, long startMs, long endMs) {
+        emit(SessionEvent.of("transcript.final").itemId(itemId(channel, utterance, true))
+                .channel(channel.name()).language(channel.language()).text(text).span(startMs, endMs));
+    }
+
+    @Override
+    public void warning(RecognitionChannel channel, String code, String message) {
+        emit(SessionEvent.of("warning").channel(channel.name()).field("code", code).field("message", message));
+    }
+
+    @Override
+    public void error(RecognitionChannel channel, String code, String message) {
+        emit(SessionEvent.of("error").channel(channel.name()).field("code", code).field("message", message));
+    }
+
+    @Override
+    public void finished(RecognitionChannel channel) {
+        if (channels.values().stream().allMatch(RecognitionChannel::finished)) {
+            close();
+        }
+    }
+
+    /** Item ids are unique across the session's channels; partial and final of an utterance share one. */
+    private synchronized String itemId(RecognitionChannel channel, int utterance, boolean last) {
+        String key = channel.name() + '/' + utterance;
+        String item = openItems.computeIfAbsent(key, k -> "item_" + (++itemCount));
+        if (last) {
+            openItems.remove(key);
+        }
+        return item;
+    }
+
+    private void close() {
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        Map<String, Object> audio = new LinkedHashMap<>();
+        channels.values().forEach(ch -> audio.put(ch.name(), statsJson(ch.stats())));
+        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio));
+        synchronized (this) {
+            state = State.CLOSED;
+            endedAt = Instant.now();
+        }
+        client.close(closeCode, endReason);
+        registry.closed(this);
+    }
+
+    private static Map<String, Object> statsJson(ChannelStats stats) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("bytes", stats.bytesProcessed());
+        json.put("sha256", stats.sha256());
+        json.put("dropped_bytes", stats.bytesDropped());
+        json.put("duration_ms", stats.audioMillis());
+        return json;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.parley.session;
+
+import dev.parley.realtime.CapacityException;
+import dev.parley.realtime.RecognitionChannel;
+import dev.parley.realtime.Recognizer;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+
+/**
+ * Opens, tracks and ends sessions, and owns what they share: the recognizer and the worker
+ * threads that feed it. Also remembers recently closed sessions, so their totals can be read.
+ */
+public final class SessionRegistry extends ServiceSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
+    private static final int CLOSED_REMEMBERED = 1000;
+
+    private final Recognizer recognizer;
+    private final SessionLimits limits;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService sweeper;
+    private final Map<String, CallSession> open = new ConcurrentHashMap<>();
+    private final Map<String, CallSession> closed = Collections.synchronizedMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, CallSession> eldest) {
+            return size() > CLOSED_REMEMBERED;
+        }
+    });
+    private volatile BiConsumer<CallSession, SessionEvent> eventRoute = (session, event) ->
+            LOG.warn("No route consumes session:events; {} went nowhere", event);
+
+    public SessionRegistry(Recognizer recognizer, SessionLimits limits, int workerThreads) {
+        this.recognizer = recognizer;
+        this.limits = limits;
+        this.workers = Executors.newFixedThreadPool(workerThreads, daemonThreads("parley-recognizer"));
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("parley-session-sweeper"));
+    }
+
+    public Recognizer recognizer() { return recognizer; }
+
+    public SessionLimits limits() { return limits; }
+
+    /** The languages sessions can be opened in. */
+    public Set<String> sourceLanguages() {
+        return recognizer.languages();
+    }
+
+    /** Where every session's events go, in order: the consumer of {@code session:events}. */
+    public void routeEventsTo(BiConsumer<CallSession, SessionEvent> route) {
+        this.eventRoute = route;
+    }
+
+    /**
+     * Opens a session and its recognition channels. When the server is full, the session is
+     * returned already ending, with an {@code error} of code {@code capacity}: the caller never waits.
+     */
+    public CallSession open(SessionSettings settings, ClientConnection client) {
+        CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), client, this);
+        if (open.size() >= limits.maxSessions()) {
+            refuse(session, "Parley is at its limit of " + limits.maxSessions()
+                    + " concurrent sessions (parley.session.max-sessions). Try again later.");
+            return session;
+        }
+        open.put(session.id(), session);
+        try {
+            for (String channel : settings.channels()) {
+                session.addChannel(new RecognitionChannel(channel, settings.source(), settings.format(), recognizer,
+                        limits.maxQueuedAudio().toMillis(), (int) limits.levelWindow().toMillis(), workers, session));
+            }
+        } catch (CapacityException e) {
+            refuse(session, e.getMessage());
+            return session;
+        }
+        session.emit(SessionEvent.of("session.created").field("session", describe(session)));
+        return session;
+    }
+
+    private void refuse(CallSession session, String message) {
+        session.emit(SessionEvent.of("error").field("code", "capacity").field("message", message));
+        session.end("capacity", 1013);
+    }
+
+    /** An open or recently closed session. */
+    public Optional<CallSession> find(String id) {
+        CallSession session = open.get(id);
+        return Optional.ofNullable(session != null ? session : closed.get(id));
+    }
+
+    public int openSessions() {
+        return open.size();
+    }
+
+    void deliver(CallSession session, SessionEvent event) {
+        try {
+            eventRoute.accept(session, event);
+        } catch (RuntimeException e) {
+            LOG.error("Event route failed for {}", event, e);
+        }
+    }
+
+    void closed(CallSession session) {
+        open.remove(session.id());
+        closed.put(session.id(), session);
+    }
+
+    /** The settings a session runs with, as {@code session.created} tells the client. */
+    public Map<String, Object> describe(CallSession session) {
+        SessionSettings s = session.settings();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", session.id());
+        json.put("ingest", s.ingest());
+        json.put("source", s.source());
+        json.put("encoding", s.format().encoding().wireName());
+        json.put("rate", s.format().sampleRate());
+        json.put("channels", List.copyOf(s.channels()));
+        json.put("recognizer", recognizer.name());
+        json.put("metadata", s.metadata());
+        json.put("started_at", session.startedAt().toString());
+        json.put("limits", Map.of(
+                "max_queued_audio_ms", limits.maxQueuedAudio().toMillis(),
+                "idle_timeout_s", limits.idleTimeout().toSeconds(),
+                "max_duration_s", limits.maxDuration().toSeconds()));
+        return json;
+    }
+
+    @Override
+    protected void doStart() {
+        sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void sweep() {
+        long idleLimit = limits.idleTimeout().toNanos();
+        for (CallSession session : open.values()) {
+            if (session.state() != CallSession.State.OPEN) {
+                continue;
+            }
+            if (session.idleNanos() > idleLimit) {
+                session.rejectInput("idle_timeout", "No audio for " + limits.idleTimeout().toSeconds()
+                        + " s (parley.session.idle-timeout-s); the session is ending.");
+                session.end("idle_timeout", 1000);
+            } else if (session.startedAt().plus(limits.maxDuration()).isBefore(java.time.Instant.now())) {
+                session.rejectInput("max_duration", "The session reached its maximum length of "
+                        + limits.maxDuration().toSeconds() + " s (parley.session.max-duration-s); it is ending.");
+                session.end("max_duration", 1000);
+            }
+        }
+    }
+
+    @Override
+    protected void doStop() throws InterruptedException {
+        sweeper.shutdownNow();
+        open.values().forEach(s -> s.end("server_shutdown", 1001));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!open.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        workers.shutdownNow();
+        recognizer.close();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

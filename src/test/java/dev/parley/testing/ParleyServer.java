@@ -1,0 +1,85 @@
+package dev.parley.testing;
+
+import dev.parley.Parley;
+import dev.parley.session.SessionRegistry;
+import org.apache.camel.main.Main;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/** A real Parley, started in this JVM on a free loopback port, with settings overridden for a test. */
+public final class ParleyServer implements AutoCloseable {
+
+    private final Main main;
+    private final int port;
+
+    private ParleyServer(Main main, int port) {
+        this.main = main;
+        this.port = port;
+    }
+
+    public static ParleyServer start(Map<String, String> overrides) throws Exception {
+        int port = freePort();
+        Map<String, String> settings = new HashMap<>();
+        settings.put("parley.port", Integer.toString(port));
+        settings.put("parley.host", "127.0.0.1");
+        settings.putAll(overrides);
+        Main main = Parley.create(settings);
+        main.start();
+        ParleyServer server = new ParleyServer(main, port);
+        server.awaitReady(Duration.ofSeconds(60));
+        return server;
+    }
+
+    public int port() { return port; }
+
+    public URI ws(String pathAndQuery) {
+        return URI.create("ws://127.0.0.1:" + port + pathAndQuery);
+    }
+
+    public URI http(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    public SessionRegistry sessions() {
+        return main.getCamelContext().hasService(SessionRegistry.class);
+    }
+
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(http(path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void awaitReady(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (get("/observe/health/ready").statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYetListening) {
+                // the server is still starting
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("Parley did not become ready within " + timeout);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        main.stop();
+    }
+}
