@@ -47,6 +47,17 @@ public final class Config {
         throw invalid(key, value, "a whole number from " + min + " to " + max);
     }
 
+    public boolean bool(String key, boolean fallback) {
+        String value = string(key, null);
+        if (value == null) {
+            return fallback;
+        }
+        if (value.equals("true") || value.equals("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw invalid(key, value, "true or false");
+    }
+
     public Duration seconds(String key, long fallback, long min, long max) {
         return Duration.ofSeconds(integer(key, (int) fallback, (int) min, (int) max));
     }

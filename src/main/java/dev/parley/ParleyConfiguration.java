@@ -1,7 +1,10 @@
 package dev.parley;
 
+import dev.parley.archive.ArchiveComponent;
+import dev.parley.archive.TranscriptArchive;
 import dev.parley.http.HealthEndpoint;
 import dev.parley.http.HttpServer;
+import dev.parley.http.LanguagesEndpoint;
 import dev.parley.ingest.ListenComponent;
 import dev.parley.realtime.RealtimeComponent;
 import dev.parley.realtime.Recognizer;
@@ -9,13 +12,31 @@ import dev.parley.realtime.Recognizers;
 import dev.parley.session.SessionComponent;
 import dev.parley.session.SessionLimits;
 import dev.parley.session.SessionRegistry;
+import dev.parley.translate.TranslateComponent;
+import dev.parley.translate.Translator;
+import dev.parley.translate.Translators;
+import dev.parley.tts.SpeakComponent;
+import dev.parley.tts.Synthesizer;
+import dev.parley.tts.Synthesizers;
+import dev.parley.webhook.WebhookComponent;
+import dev.parley.webhook.WebhookDispatcher;
+import dev.parley.webhook.WebhookSettings;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.support.service.ServiceSupport;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Builds Parley's parts from its settings and registers them as the Camel components that the
- * routes name: {@code listen}, {@code realtime} and {@code session}.
+ * routes name: {@code listen}, {@code realtime}, {@code session}, {@code translate}, {@code tts},
+ * {@code archive} and {@code webhook}.
  */
 public final class ParleyConfiguration implements CamelConfiguration {
 
@@ -24,6 +45,11 @@ public final class ParleyConfiguration implements CamelConfiguration {
         Config config = new Config(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
 
         Recognizer recognizer = Recognizers.create(config);
+        Translator translator = Translators.create(config.lookup());
+        Synthesizer synthesizer = Synthesizers.create(config.lookup());
+        context.addService(closing(translator::close, synthesizer::close), true, true);
+        boolean translation = config.bool("parley.translation.enabled", true);
+
         SessionLimits limits = new SessionLimits(
                 config.integer("parley.session.max-sessions", 100, 1, 100_000),
                 config.millis("parley.session.max-queued-audio-ms", 3000, 100, 600_000),
@@ -31,22 +57,52 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.seconds("parley.session.max-duration-s", 14_400, 1, 604_800),
                 config.seconds("parley.session.level-warning-s", 5, 1, 3600));
         int workers = config.integer("parley.recognizer.threads", Runtime.getRuntime().availableProcessors(), 1, 256);
-        SessionRegistry sessions = new SessionRegistry(recognizer, limits, workers);
+        SessionRegistry sessions = new SessionRegistry(recognizer,
+                source -> translation ? translator.pairs().getOrDefault(source, Set.of()) : Set.of(),
+                Map.of("recognizer", recognizer.name(), "translator", translator.name(), "tts", synthesizer.name()),
+                limits, workers);
         context.addService(sessions, true, true);
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
                 config.integer("parley.port", 8080, 0, 65535), 1 << 20);
         context.addService(http, true, true);
-        context.getRegistry().bind("parleyHttpServer", http);
         HealthEndpoint.mount(http, context);
+        LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
+                translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),
+                synthesizer.languages()));
 
-        context.addComponent("listen", new ListenComponent(http, sessions, config.string("parley.listen.default-source", "en")));
+        List<String> targets = translation ? list(config.string("parley.translation.targets", "es")) : List.of();
+        context.addComponent("listen", new ListenComponent(http, sessions, config.string("parley.listen.default-source", "en"),
+                targets, config.bool("parley.record.default", true)));
         context.addComponent("realtime", new RealtimeComponent());
         context.addComponent("session", new SessionComponent(sessions));
+        context.addComponent("translate", new TranslateComponent(translator));
+        context.addComponent("tts", new SpeakComponent(synthesizer));
+        context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive")))));
+        context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup())),
+                Set.copyOf(list(config.string("parley.webhooks.events",
+                        "session.created,transcript.final,translation.final,session.closed")))));
 
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {
             health.register(new RecognizerReadiness(recognizer));
         }
+    }
+
+    private static List<String> list(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .collect(Collectors.toList());
+    }
+
+    /** Closes engines when Camel stops. */
+    private static ServiceSupport closing(Runnable... closers) {
+        return new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                for (Runnable closer : closers) {
+                    closer.run();
+                }
+            }
+        };
     }
 }

@@ -42,6 +42,12 @@ public final class HttpServer extends ServiceSupport {
         return router;
     }
 
+    /** The Vert.x instance behind the server, for work that must leave the event loop. */
+    public Vertx vertx() {
+        router();
+        return vertx;
+    }
+
     /** The port the server listens on (the configured one, or the one chosen for port 0). */
     public int port() {
         return server != null ? server.actualPort() : port;

@@ -5,6 +5,7 @@ import dev.parley.session.SessionRegistry;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,17 +16,23 @@ public final class ListenComponent extends DefaultComponent {
 
     private final HttpServer http;
     private final SessionRegistry sessions;
-    private final String defaultSource;
+    private final ListenRequest.Defaults defaults;
 
-    public ListenComponent(HttpServer http, SessionRegistry sessions, String defaultSource) {
+    /**
+     * @param defaultSource  the source language when a client gives none
+     * @param defaultTargets the target languages when a client gives none
+     * @param defaultRecord  whether a session is recorded when its client does not say
+     */
+    public ListenComponent(HttpServer http, SessionRegistry sessions, String defaultSource, List<String> defaultTargets,
+                           boolean defaultRecord) {
         this.http = http;
         this.sessions = sessions;
-        this.defaultSource = defaultSource;
+        this.defaults = new ListenRequest.Defaults(defaultSource, defaultTargets, defaultRecord);
     }
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new ListenEndpoint(uri, this, http, path, sessions, defaultSource);
+        return new ListenEndpoint(uri, this, http, path, sessions, defaults);
     }
 }

@@ -37,16 +37,16 @@ final class ListenConsumer extends DefaultConsumer {
     private final HttpServer http;
     private final String path;
     private final SessionRegistry sessions;
-    private final String defaultSource;
+    private final ListenRequest.Defaults defaults;
     private Route route;
 
     ListenConsumer(ListenEndpoint endpoint, Processor processor, HttpServer http, String path, SessionRegistry sessions,
-                   String defaultSource) {
+                   ListenRequest.Defaults defaults) {
         super(endpoint, processor);
         this.http = http;
         this.path = path;
         this.sessions = sessions;
-        this.defaultSource = defaultSource;
+        this.defaults = defaults;
     }
 
     @Override
@@ -72,7 +72,7 @@ final class ListenConsumer extends DefaultConsumer {
         SessionSettings settings;
         String invalid = null;
         try {
-            settings = ListenRequest.parse(query(rc), defaultSource, sessions.sourceLanguages());
+            settings = ListenRequest.parse(query(rc), defaults, sessions.sourceLanguages());
         } catch (ListenRequest.Invalid e) {
             settings = null;
             invalid = e.getMessage();
@@ -109,11 +109,29 @@ final class ListenConsumer extends DefaultConsumer {
             this.maxFrameBytes = settings.format().bytesFor(1000);
         }
 
+        /**
+         * Opening a session may build a decoder (about a second of CPU), so it runs off the event
+         * loop; the socket is paused meanwhile, and its frames wait in order until the session exists.
+         */
         void start() {
-            session = sessions.open(settings, new WebSocketClient(ws));
-            ws.frameHandler(this::frame);
-            ws.closeHandler(v -> session.end("client_closed", 1000));
-            ws.exceptionHandler(e -> LOG.debug("WebSocket error in {}: {}", session.id(), e.getMessage()));
+            ws.pause();
+            http.vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws)), false)
+                    .onSuccess(opened -> {
+                        session = opened;
+                        if (ws.isClosed()) {
+                            // Refused while opening (capacity, an unreachable language), or the client left.
+                            session.end("client_closed", 1000);
+                            return;
+                        }
+                        ws.frameHandler(this::frame);
+                        ws.closeHandler(v -> session.end("client_closed", 1000));
+                        ws.exceptionHandler(e -> LOG.debug("WebSocket error in {}: {}", session.id(), e.getMessage()));
+                        ws.resume();
+                    })
+                    .onFailure(e -> {
+                        LOG.error("Could not open a session", e);
+                        ws.close((short) 1011, "the server could not open a session");
+                    });
         }
 
         private void frame(WebSocketFrame frame) {

@@ -7,20 +7,22 @@ import org.apache.camel.Processor;
 import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultEndpoint;
 
+import java.util.List;
+
 final class ListenEndpoint extends DefaultEndpoint {
 
     private final HttpServer http;
     private final String path;
     private final SessionRegistry sessions;
-    private final String defaultSource;
+    private final ListenRequest.Defaults defaults;
 
     ListenEndpoint(String uri, ListenComponent component, HttpServer http, String path, SessionRegistry sessions,
-                   String defaultSource) {
+                   ListenRequest.Defaults defaults) {
         super(uri, component);
         this.http = http;
         this.path = path;
         this.sessions = sessions;
-        this.defaultSource = defaultSource;
+        this.defaults = defaults;
     }
 
     @Override
@@ -30,7 +32,7 @@ final class ListenEndpoint extends DefaultEndpoint {
 
     @Override
     public Consumer createConsumer(Processor processor) throws Exception {
-        ListenConsumer consumer = new ListenConsumer(this, processor, http, path, sessions, defaultSource);
+        ListenConsumer consumer = new ListenConsumer(this, processor, http, path, sessions, defaults);
         configureConsumer(consumer);
         return consumer;
     }

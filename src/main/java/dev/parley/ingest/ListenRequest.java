@@ -18,11 +18,16 @@ final class ListenRequest {
 
     static final String CHANNEL = "speaker";
     private static final Set<Integer> RATES = Set.of(24000, 16000, 8000);
-    private static final Set<String> PARAMETERS = Set.of("source", "rate", "encoding");
+    private static final Set<String> PARAMETERS = Set.of("source", "targets", "rate", "encoding", "record");
+    private static final Pattern LANGUAGE = Pattern.compile("[a-z]{2,3}");
     private static final String METADATA_PREFIX = "meta.";
     private static final Pattern METADATA_KEY = Pattern.compile("[a-z0-9_-]{1,40}");
     private static final int METADATA_MAX_ENTRIES = 10;
     private static final int METADATA_MAX_VALUE = 200;
+
+    /** What a session gets when its query does not say: from {@code parley.listen.*} and {@code parley.translation.targets}. */
+    record Defaults(String source, List<String> targets, boolean record) {
+    }
 
     /** A query that cannot open a session. */
     static final class Invalid extends Exception {
@@ -34,8 +39,7 @@ final class ListenRequest {
     private ListenRequest() {
     }
 
-    static SessionSettings parse(Map<String, List<String>> query, String defaultSource, Set<String> sources)
-            throws Invalid {
+    static SessionSettings parse(Map<String, List<String>> query, Defaults defaults, Set<String> sources) throws Invalid {
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> p : query.entrySet()) {
             String key = p.getKey();
@@ -53,16 +57,27 @@ final class ListenRequest {
                 }
                 metadata.put(name, value);
             } else if (!PARAMETERS.contains(key)) {
-                throw new Invalid("unknown parameter '" + shorten(key) + "'; known: source, rate, encoding, meta.*");
+                throw new Invalid("unknown parameter '" + shorten(key) + "'; known: source, targets, rate, encoding, record, meta.*");
             }
         }
         if (metadata.size() > METADATA_MAX_ENTRIES) {
             throw new Invalid("at most " + METADATA_MAX_ENTRIES + " metadata entries");
         }
 
-        String source = first(query, "source", defaultSource);
+        String source = first(query, "source", defaults.source());
         if (!sources.contains(source)) {
             throw new Invalid("source '" + shorten(source) + "' is not supported; available: " + String.join(",", sources));
+        }
+        List<String> targets = defaults.targets();
+        if (query.containsKey("targets")) {
+            String list = first(query, "targets", "");
+            targets = list.isBlank() ? List.of() : List.of(list.split(","));
+            for (String target : targets) {
+                if (!LANGUAGE.matcher(target).matches()) {
+                    throw new Invalid("targets must be ISO 639-1 codes separated by commas, e.g. es,ca");
+                }
+            }
+            targets = targets.stream().distinct().toList();
         }
         String rateText = first(query, "rate", "24000");
         int rate;
@@ -79,7 +94,12 @@ final class ListenRequest {
         if (encoding == null) {
             throw new Invalid("encoding '" + shorten(encodingText) + "' is not supported; use pcm16 or mulaw");
         }
-        return new SessionSettings("listen", source, new AudioFormat(encoding, rate), List.of(CHANNEL), metadata);
+        String recordText = first(query, "record", Boolean.toString(defaults.record()));
+        if (!recordText.equals("true") && !recordText.equals("false")) {
+            throw new Invalid("record must be true or false");
+        }
+        return new SessionSettings("listen", source, targets, new AudioFormat(encoding, rate), List.of(CHANNEL), metadata,
+                Boolean.parseBoolean(recordText));
     }
 
     private static String first(Map<String, List<String>> query, String key, String fallback) {

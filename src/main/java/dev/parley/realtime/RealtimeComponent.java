@@ -1,15 +1,9 @@
 package dev.parley.realtime;
 
-import dev.parley.session.CallSession;
 import dev.parley.session.ParleyHeaders;
-import org.apache.camel.Consumer;
+import dev.parley.session.StepEndpoint;
 import org.apache.camel.Endpoint;
-import org.apache.camel.Exchange;
-import org.apache.camel.Processor;
-import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
-import org.apache.camel.support.DefaultEndpoint;
-import org.apache.camel.support.DefaultProducer;
 
 import java.util.Map;
 
@@ -24,23 +18,8 @@ public final class RealtimeComponent extends DefaultComponent {
         if (!"recognize".equals(remaining)) {
             throw new IllegalArgumentException("Unknown realtime endpoint '" + remaining + "'; use realtime:recognize");
         }
-        return new DefaultEndpoint(uri, this) {
-            @Override
-            public Producer createProducer() {
-                return new DefaultProducer(this) {
-                    @Override
-                    public void process(Exchange exchange) {
-                        CallSession session = exchange.getMessage().getHeader(ParleyHeaders.SESSION, CallSession.class);
-                        String channel = exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class);
-                        session.acceptAudio(channel, exchange.getMessage().getBody(byte[].class));
-                    }
-                };
-            }
-
-            @Override
-            public Consumer createConsumer(Processor processor) {
-                throw new IllegalArgumentException("realtime:recognize is a producer (to: realtime:recognize)");
-            }
-        };
+        return StepEndpoint.of(uri, this, (session, exchange) -> session.acceptAudio(
+                exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class),
+                exchange.getMessage().getBody(byte[].class)));
     }
 }

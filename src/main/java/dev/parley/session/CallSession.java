@@ -14,6 +14,10 @@ import java.util.Map;
  * One call or one person speaking: its channels on their way through the recognizer, and the
  * ordered stream of events it emits. Every event of a session gets the next {@code seq} and goes
  * to the event routes in that order.
+ *
+ * <p>Events may start work that finishes later (a translation, speech): the session counts the
+ * events still being routed, and emits {@code session.closed} only once its channels have finished
+ * and none is left, so that it is always the last event.
  */
 public final class CallSession implements ChannelListener {
 
@@ -37,6 +41,7 @@ public final class CallSession implements ChannelListener {
     private String endReason;
     private int closeCode = 1000;
     private boolean closing;
+    private int eventsInFlight;
 
     CallSession(String id, SessionSettings settings, String recognizer, ClientConnection client, SessionRegistry registry) {
         this.id = id;
@@ -66,14 +71,30 @@ public final class CallSession implements ChannelListener {
 
     /** Stamps a draft with this session's identity and next {@code seq}, and hands it to the event routes. */
     public void emit(SessionEvent.Draft draft) {
-        SessionEvent event;
+        emit(draft, this::eventRouted);
+    }
+
+    private void emit(SessionEvent.Draft draft, Runnable whenRouted) {
         synchronized (this) {
-            if (state == State.CLOSED) {
+            if (state == State.CLOSED || closing && !draft.type().equals("session.closed")) {
                 return;
             }
-            event = new SessionEvent(draft, Ids.event(), id, ++seq, Instant.now());
-            // Inside the lock so that events reach the routes in seq order.
-            registry.deliver(this, event);
+            eventsInFlight++;
+            SessionEvent event = new SessionEvent(draft, Ids.event(), id, ++seq, Instant.now());
+            // Inside the lock so that events reach the routes in seq order; the routes return as
+            // soon as the rest of their work is asynchronous.
+            registry.deliver(this, event, whenRouted);
+        }
+    }
+
+    private void eventRouted() {
+        boolean idle;
+        synchronized (this) {
+            eventsInFlight--;
+            idle = eventsInFlight == 0;
+        }
+        if (idle) {
+            closeIfDone();
         }
     }
 
@@ -105,10 +126,8 @@ public final class CallSession implements ChannelListener {
             endReason = reason;
             closeCode = code;
         }
-        if (channels.isEmpty()) {
-            close();
-        }
         channels.values().forEach(RecognitionChannel::endOfInput);
+        closeIfDone();
     }
 
     long idleNanos() {
@@ -139,9 +158,7 @@ public final class CallSession implements ChannelListener {
 
     @Override
     public void finished(RecognitionChannel channel) {
-        if (channels.values().stream().allMatch(RecognitionChannel::finished)) {
-            close();
-        }
+        closeIfDone();
     }
 
     /** Item ids are unique across the session's channels; partial and final of an utterance share one. */
@@ -154,22 +171,26 @@ public final class CallSession implements ChannelListener {
         return item;
     }
 
-    private void close() {
+    /** Emits {@code session.closed} once the session is ending, its channels are done and no event is in flight. */
+    private void closeIfDone() {
         synchronized (this) {
-            if (closing) {
+            boolean done = state == State.ENDING && eventsInFlight == 0
+                    && channels.values().stream().allMatch(RecognitionChannel::finished);
+            if (!done || closing) {
                 return;
             }
             closing = true;
+            endedAt = Instant.now();
         }
         Map<String, Object> audio = new LinkedHashMap<>();
         channels.values().forEach(ch -> audio.put(ch.name(), statsJson(ch.stats())));
-        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio));
-        synchronized (this) {
-            state = State.CLOSED;
-            endedAt = Instant.now();
-        }
-        client.close(closeCode, endReason);
-        registry.closed(this);
+        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio), () -> {
+            synchronized (this) {
+                state = State.CLOSED;
+            }
+            client.close(closeCode, endReason);
+            registry.closed(this);
+        });
     }
 
     private static Map<String, Object> statsJson(ChannelStats stats) {

@@ -5,6 +5,12 @@ public final class ParleyHeaders {
 
     /** The {@link CallSession} an exchange belongs to. */
     public static final String SESSION = "ParleySession";
+    /** The {@link SessionEvent} an exchange started from, kept when the body changes (as in a split). */
+    public static final String EVENT = "ParleyEvent";
+    /** The type of that event, for filters and choices in routes. */
+    public static final String EVENT_TYPE = "ParleyEventType";
+    /** The session's target languages (a list), for splitting per language. */
+    public static final String TARGETS = "ParleyTargets";
     /** The name of the call channel a frame of audio belongs to. */
     public static final String CHANNEL = "ParleyChannel";
 

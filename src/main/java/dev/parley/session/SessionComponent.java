@@ -8,7 +8,6 @@ import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultComponent;
 import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.support.DefaultEndpoint;
-import org.apache.camel.support.DefaultProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,12 +16,15 @@ import java.util.Map;
 /**
  * Session events in routes. {@code from: session:events} receives every event of every session as
  * a {@link SessionEvent} body, each session's in {@code seq} order; {@code to: session:client}
- * sends the event in the body to its session's own client.
+ * sends the event in the body to its session's own client; {@code to: session:emit} emits the
+ * {@link SessionEvent.Draft} in the body as the session's next event (a translation, say).
+ *
+ * <p>The events consumer routes asynchronously: steps up to the first asynchronous one (a
+ * translation) run in order while the session waits; the rest runs on, and the session counts it
+ * until it completes.
  */
 public final class SessionComponent extends DefaultComponent {
 
-    /** Exchange header holding the event's type, for filters and choices in routes. */
-    public static final String EVENT_TYPE = "ParleyEventType";
     private static final Logger LOG = LoggerFactory.getLogger(SessionComponent.class);
 
     private final SessionRegistry sessions;
@@ -35,9 +37,12 @@ public final class SessionComponent extends DefaultComponent {
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         return switch (remaining) {
             case "events" -> new EventsEndpoint(uri);
-            case "client" -> new ClientEndpoint(uri);
+            case "client" -> StepEndpoint.of(uri, this, (session, exchange) ->
+                    session.client().send(exchange.getMessage().getBody(SessionEvent.class)));
+            case "emit" -> StepEndpoint.of(uri, this, (session, exchange) ->
+                    session.emit(exchange.getMessage().getMandatoryBody(SessionEvent.Draft.class)));
             default -> throw new IllegalArgumentException(
-                    "Unknown session endpoint '" + remaining + "'; use session:events or session:client");
+                    "Unknown session endpoint '" + remaining + "'; use session:events, session:client or session:emit");
         };
     }
 
@@ -60,47 +65,24 @@ public final class SessionComponent extends DefaultComponent {
                     sessions.routeEventsTo(this::route);
                 }
 
-                private void route(CallSession session, SessionEvent event) {
+                private void route(CallSession session, SessionEvent event, Runnable done) {
                     Exchange exchange = createExchange(false);
-                    try {
-                        exchange.getMessage().setBody(event);
-                        exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
-                        exchange.getMessage().setHeader(EVENT_TYPE, event.type());
-                        getProcessor().process(exchange);
+                    exchange.getMessage().setBody(event);
+                    exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
+                    exchange.getMessage().setHeader(ParleyHeaders.EVENT, event);
+                    exchange.getMessage().setHeader(ParleyHeaders.EVENT_TYPE, event.type());
+                    exchange.getMessage().setHeader(ParleyHeaders.TARGETS, session.settings().targets());
+                    getAsyncProcessor().process(exchange, doneSync -> {
                         if (exchange.getException() != null) {
                             LOG.warn("Event route failed for {}", event, exchange.getException());
                         }
-                    } catch (Exception e) {
-                        LOG.warn("Event route failed for {}", event, e);
-                    } finally {
                         releaseExchange(exchange, false);
-                    }
+                        done.run();
+                    });
                 }
             };
             configureConsumer(consumer);
             return consumer;
-        }
-    }
-
-    private final class ClientEndpoint extends DefaultEndpoint {
-        ClientEndpoint(String uri) {
-            super(uri, SessionComponent.this);
-        }
-
-        @Override
-        public Producer createProducer() {
-            return new DefaultProducer(this) {
-                @Override
-                public void process(Exchange exchange) {
-                    CallSession session = exchange.getMessage().getHeader(ParleyHeaders.SESSION, CallSession.class);
-                    session.client().send(exchange.getMessage().getBody(SessionEvent.class));
-                }
-            };
-        }
-
-        @Override
-        public Consumer createConsumer(Processor processor) {
-            throw new IllegalArgumentException("session:client is a producer (to: session:client)");
         }
     }
 }

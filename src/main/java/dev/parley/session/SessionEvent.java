@@ -36,7 +36,8 @@ public final class SessionEvent {
     private final Long endMs;
     private final Map<String, Object> fields;
 
-    SessionEvent(Draft draft, String eventId, String sessionId, long seq, Instant emittedAt) {
+    /** An emitted event. Sessions stamp their own drafts; tools and tests may stamp one directly. */
+    public SessionEvent(Draft draft, String eventId, String sessionId, long seq, Instant emittedAt) {
         this.type = draft.type;
         this.eventId = eventId;
         this.sessionId = sessionId;

@@ -19,7 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * Opens, tracks and ends sessions, and owns what they share: the recognizer and the worker
@@ -31,6 +31,8 @@ public final class SessionRegistry extends ServiceSupport {
     private static final int CLOSED_REMEMBERED = 1000;
 
     private final Recognizer recognizer;
+    private final Function<String, Set<String>> reachableTargets;
+    private final Map<String, String> engines;
     private final SessionLimits limits;
     private final ExecutorService workers;
     private final ScheduledExecutorService sweeper;
@@ -41,11 +43,26 @@ public final class SessionRegistry extends ServiceSupport {
             return size() > CLOSED_REMEMBERED;
         }
     });
-    private volatile BiConsumer<CallSession, SessionEvent> eventRoute = (session, event) ->
-            LOG.warn("No route consumes session:events; {} went nowhere", event);
+    private volatile EventRoute eventRoute = (session, event, done) -> {
+        LOG.warn("No route consumes session:events; {} went nowhere", event);
+        done.run();
+    };
 
-    public SessionRegistry(Recognizer recognizer, SessionLimits limits, int workerThreads) {
+    /** Takes a session's event into the routes; calls {@code done} once the event's work is over. */
+    @FunctionalInterface
+    public interface EventRoute {
+        void route(CallSession session, SessionEvent event, Runnable done);
+    }
+
+    /**
+     * @param reachableTargets for a source language, the languages it can be translated into
+     * @param engines          the engines of each stage by name, as sessions report them
+     */
+    public SessionRegistry(Recognizer recognizer, Function<String, Set<String>> reachableTargets,
+                           Map<String, String> engines, SessionLimits limits, int workerThreads) {
         this.recognizer = recognizer;
+        this.engines = Map.copyOf(engines);
+        this.reachableTargets = reachableTargets;
         this.limits = limits;
         this.workers = Executors.newFixedThreadPool(workerThreads, daemonThreads("parley-recognizer"));
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("parley-session-sweeper"));
@@ -61,7 +78,7 @@ public final class SessionRegistry extends ServiceSupport {
     }
 
     /** Where every session's events go, in order: the consumer of {@code session:events}. */
-    public void routeEventsTo(BiConsumer<CallSession, SessionEvent> route) {
+    public void routeEventsTo(EventRoute route) {
         this.eventRoute = route;
     }
 
@@ -71,6 +88,17 @@ public final class SessionRegistry extends ServiceSupport {
      */
     public CallSession open(SessionSettings settings, ClientConnection client) {
         CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), client, this);
+        Set<String> reachable = reachableTargets.apply(settings.source());
+        for (String target : settings.targets()) {
+            if (!reachable.contains(target)) {
+                session.emit(SessionEvent.of("error").field("code", "unsupported_language_pair")
+                        .field("message", "Cannot translate " + settings.source() + " to " + target
+                                + "; from " + settings.source() + " the installed engines reach: "
+                                + (reachable.isEmpty() ? "nothing" : String.join(", ", new java.util.TreeSet<>(reachable)))));
+                session.end("unsupported_language_pair", 1008);
+                return session;
+            }
+        }
         if (open.size() >= limits.maxSessions()) {
             refuse(session, "Parley is at its limit of " + limits.maxSessions()
                     + " concurrent sessions (parley.session.max-sessions). Try again later.");
@@ -105,11 +133,12 @@ public final class SessionRegistry extends ServiceSupport {
         return open.size();
     }
 
-    void deliver(CallSession session, SessionEvent event) {
+    void deliver(CallSession session, SessionEvent event, Runnable done) {
         try {
-            eventRoute.accept(session, event);
+            eventRoute.route(session, event, done);
         } catch (RuntimeException e) {
             LOG.error("Event route failed for {}", event, e);
+            done.run();
         }
     }
 
@@ -125,11 +154,13 @@ public final class SessionRegistry extends ServiceSupport {
         json.put("id", session.id());
         json.put("ingest", s.ingest());
         json.put("source", s.source());
+        json.put("targets", s.targets());
         json.put("encoding", s.format().encoding().wireName());
         json.put("rate", s.format().sampleRate());
         json.put("channels", List.copyOf(s.channels()));
-        json.put("recognizer", recognizer.name());
         json.put("metadata", s.metadata());
+        json.put("record", s.record());
+        json.put("engines", engines);
         json.put("started_at", session.startedAt().toString());
         json.put("limits", Map.of(
                 "max_queued_audio_ms", limits.maxQueuedAudio().toMillis(),

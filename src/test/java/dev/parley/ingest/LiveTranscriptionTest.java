@@ -43,7 +43,9 @@ class LiveTranscriptionTest {
 
     @BeforeAll
     static void fiveSpeakersAtOnce() throws Exception {
-        parley = ParleyServer.start(Map.of());
+        // A generous queue: this test is about what is recognised, not about capacity (see the benchmark).
+        parley = ParleyServer.start(Map.of("parley.recognizer.pocketsphinx.warm-decoders", "5",
+                "parley.session.max-queued-audio-ms", "20000"));
         List<LibriVox.Recording> recordings = LibriVox.recordings();
         ExecutorService speakers = Executors.newFixedThreadPool(recordings.size());
         List<Future<Session>> running = new ArrayList<>();
@@ -176,9 +178,9 @@ class LiveTranscriptionTest {
     void theRecognizerGotExactlyTheAudioEachClientSent() throws Exception {
         for (Session s : sessions) {
             JsonNode audio = s.client().events("session.closed").get(0).path("audio").path("speaker");
+            assertEquals(0, audio.path("dropped_bytes").asLong(), "audio dropped: the recognizer fell behind real time");
             assertEquals(s.client().bytesSent(), audio.path("bytes").asLong());
             assertEquals(s.client().sentDigest(), audio.path("sha256").asText());
-            assertEquals(0, audio.path("dropped_bytes").asLong());
         }
     }
 }

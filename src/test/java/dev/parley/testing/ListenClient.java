@@ -113,7 +113,9 @@ public final class ListenClient implements WebSocket.Listener, AutoCloseable {
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("No matching event within " + timeout + "; received: " + types());
+        throw new AssertionError("No matching event within " + timeout + "; received: " + types()
+                + "; errors and warnings: " + events.stream().map(Received::json)
+                .filter(e -> e.path("type").asText().matches("error|warning")).toList());
     }
 
     public Received await(String type, Duration timeout) throws Exception {

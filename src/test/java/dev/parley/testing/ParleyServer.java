@@ -10,6 +10,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,10 +21,14 @@ public final class ParleyServer implements AutoCloseable {
 
     private final Main main;
     private final int port;
+    private final Path archive;
+    private final Path webhooks;
 
-    private ParleyServer(Main main, int port) {
+    private ParleyServer(Main main, int port, Path archive, Path webhooks) {
         this.main = main;
         this.port = port;
+        this.archive = archive;
+        this.webhooks = webhooks;
     }
 
     public static ParleyServer start(Map<String, String> overrides) throws Exception {
@@ -30,10 +36,15 @@ public final class ParleyServer implements AutoCloseable {
         Map<String, String> settings = new HashMap<>();
         settings.put("parley.port", Integer.toString(port));
         settings.put("parley.host", "127.0.0.1");
+        // Two decoders warm is enough for most tests, and spares the CPU the others would cost.
+        settings.put("parley.recognizer.pocketsphinx.warm-decoders", "2");
+        settings.put("parley.archive.dir", Files.createTempDirectory(Path.of("target"), "archive").toString());
+        settings.put("parley.webhooks.dir", Files.createTempDirectory(Path.of("target"), "webhooks").toString());
         settings.putAll(overrides);
         Main main = Parley.create(settings);
         main.start();
-        ParleyServer server = new ParleyServer(main, port);
+        ParleyServer server = new ParleyServer(main, port, Path.of(settings.get("parley.archive.dir")),
+                Path.of(settings.get("parley.webhooks.dir")));
         server.awaitReady(Duration.ofSeconds(60));
         return server;
     }
@@ -47,6 +58,12 @@ public final class ParleyServer implements AutoCloseable {
     public URI http(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }
+
+    /** The archive's root folder. */
+    public Path archive() { return archive; }
+
+    /** The webhook spool folder (pending deliveries, dead/ letters). */
+    public Path webhooks() { return webhooks; }
 
     public SessionRegistry sessions() {
         return main.getCamelContext().hasService(SessionRegistry.class);

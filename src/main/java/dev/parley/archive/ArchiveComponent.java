@@ -1,0 +1,112 @@
+package dev.parley.archive;
+
+import dev.parley.session.CallSession;
+import dev.parley.session.ParleyHeaders;
+import dev.parley.session.SessionEvent;
+import dev.parley.session.StepEndpoint;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultComponent;
+
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The archive in routes. {@code archive:record} takes every event of a session: it opens the
+ * session's folder on {@code session.created}, appends events (and captions, and TTS WAVs), and
+ * closes it after {@code session.closed}. {@code archive:audio} appends a frame of received audio.
+ * Sessions that did not consent to recording are skipped.
+ */
+public final class ArchiveComponent extends DefaultComponent {
+
+    private final TranscriptArchive archive;
+    private final Map<String, Open> open = new ConcurrentHashMap<>();
+
+    /** A session's archive, and the settings it was opened with for the final {@code call.json}. */
+    private record Open(SessionArchive files, Map<String, Object> call) {
+    }
+
+    public ArchiveComponent(TranscriptArchive archive) {
+        this.archive = archive;
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+        return switch (remaining) {
+            case "record" -> StepEndpoint.of(uri, this, this::record);
+            case "audio" -> StepEndpoint.of(uri, this, this::audio);
+            default -> throw new IllegalArgumentException(
+                    "Unknown archive endpoint '" + remaining + "'; use archive:record or archive:audio");
+        };
+    }
+
+    private void record(CallSession session, Exchange exchange) {
+        if (!session.settings().record()) {
+            return;
+        }
+        SessionEvent event = exchange.getMessage().getBody(SessionEvent.class);
+        switch (event.type()) {
+            case "session.created" -> opened(session, event);
+            case "tts.audio" -> {
+                Open o = open.get(session.id());
+                if (o != null) {
+                    o.files().writeTts(event.itemId(), event.language(),
+                            Base64.getDecoder().decode((String) event.field("audio")));
+                    o.files().append(event);
+                }
+            }
+            case "session.closed" -> {
+                Open o = open.remove(session.id());
+                if (o != null) {
+                    o.files().append(event);
+                    Map<String, Object> call = new LinkedHashMap<>(o.call());
+                    call.put("ended_at", event.emittedAt());
+                    call.put("end_reason", event.field("reason"));
+                    call.put("audio", event.field("audio"));
+                    o.files().close(call);
+                }
+            }
+            default -> {
+                Open o = open.get(session.id());
+                if (o != null) {
+                    o.files().append(event);
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void opened(CallSession session, SessionEvent created) {
+        Map<String, Object> call = new LinkedHashMap<>((Map<String, Object>) created.field("session"));
+        call.put("session_id", session.id());
+        SessionArchive files = archive.open(session.id(), session.startedAt(), session.settings().channels(),
+                session.settings().format().sampleRate(), session.settings().format().encoding().wireName());
+        files.writeCallJson(call);
+        files.append(created);
+        open.put(session.id(), new Open(files, call));
+    }
+
+    private void audio(CallSession session, Exchange exchange) {
+        Open o = open.get(session.id());
+        if (o != null) {
+            o.files().appendAudio(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class),
+                    exchange.getMessage().getBody(byte[].class));
+        }
+    }
+
+    /** Closes what is still open when Parley stops, so every file is left valid. */
+    @Override
+    protected void doStop() throws Exception {
+        open.values().forEach(o -> {
+            Map<String, Object> call = new LinkedHashMap<>(o.call());
+            call.put("ended_at", Instant.now().toString());
+            call.put("end_reason", "server_shutdown");
+            o.files().close(call);
+        });
+        open.clear();
+        super.doStop();
+    }
+}
