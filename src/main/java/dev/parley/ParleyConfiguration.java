@@ -5,6 +5,7 @@ import dev.parley.archive.TranscriptArchive;
 import dev.parley.http.HealthEndpoint;
 import dev.parley.http.HttpServer;
 import dev.parley.http.LanguagesEndpoint;
+import dev.parley.http.WebPage;
 import dev.parley.ingest.ListenComponent;
 import dev.parley.realtime.RealtimeComponent;
 import dev.parley.realtime.Recognizer;
@@ -67,6 +68,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.integer("parley.port", 8080, 0, 65535), 1 << 20);
         context.addService(http, true, true);
         HealthEndpoint.mount(http, context);
+        WebPage.mount(http);
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),
                 synthesizer.languages()));

@@ -71,7 +71,7 @@ public final class RecognitionChannel {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
-        this.stream = recognizer.open(language, new StreamListener());
+        this.stream = recognizer.open(language, format.sampleRate(), new StreamListener());
     }
 
     public String name() { return name; }

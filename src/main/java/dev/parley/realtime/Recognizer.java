@@ -20,9 +20,12 @@ public interface Recognizer extends AutoCloseable {
     /**
      * Opens a stream for one channel. Never blocks waiting for a free decoder.
      *
+     * @param sourceRate the sample rate the channel's audio had before it was resampled to
+     *     {@link #sampleRate()}: it tells the engine what kind of audio to expect (8000 is
+     *     telephone band)
      * @throws CapacityException when every decoder is in use
      */
-    RecognitionStream open(String language, RecognitionListener listener) throws CapacityException;
+    RecognitionStream open(String language, int sourceRate, RecognitionListener listener) throws CapacityException;
 
     /** How many streams can be open at once. */
     int capacity();

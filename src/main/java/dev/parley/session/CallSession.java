@@ -31,6 +31,7 @@ public final class CallSession implements ChannelListener {
     private final SessionRegistry registry;
     private final Instant startedAt = Instant.now();
     private final Map<String, RecognitionChannel> channels = new LinkedHashMap<>();
+    private final SerialExecutor outbox;
 
     private long seq;
     private int itemCount;
@@ -49,6 +50,7 @@ public final class CallSession implements ChannelListener {
         this.recognizer = recognizer;
         this.client = client;
         this.registry = registry;
+        this.outbox = new SerialExecutor(registry.eventThreads());
     }
 
     public String id() { return id; }
@@ -81,9 +83,9 @@ public final class CallSession implements ChannelListener {
             }
             eventsInFlight++;
             SessionEvent event = new SessionEvent(draft, Ids.event(), id, ++seq, Instant.now());
-            // Inside the lock so that events reach the routes in seq order; the routes return as
-            // soon as the rest of their work is asynchronous.
-            registry.deliver(this, event, whenRouted);
+            // Queued inside the lock, so events reach the routes in seq order, one at a time: the
+            // next starts once the route's synchronous steps are done with the previous one.
+            outbox.execute(() -> registry.deliver(this, event, whenRouted));
         }
     }
 

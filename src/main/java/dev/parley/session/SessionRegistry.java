@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,6 +36,7 @@ public final class SessionRegistry extends ServiceSupport {
     private final Map<String, String> engines;
     private final SessionLimits limits;
     private final ExecutorService workers;
+    private final ExecutorService eventThreads;
     private final ScheduledExecutorService sweeper;
     private final Map<String, CallSession> open = new ConcurrentHashMap<>();
     private final Map<String, CallSession> closed = Collections.synchronizedMap(new LinkedHashMap<>() {
@@ -66,6 +68,7 @@ public final class SessionRegistry extends ServiceSupport {
         this.limits = limits;
         this.workers = Executors.newFixedThreadPool(workerThreads, daemonThreads("parley-recognizer"));
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("parley-session-sweeper"));
+        this.eventThreads = Executors.newFixedThreadPool(Math.max(2, workerThreads), daemonThreads("parley-events"));
     }
 
     public Recognizer recognizer() { return recognizer; }
@@ -131,6 +134,11 @@ public final class SessionRegistry extends ServiceSupport {
 
     public int openSessions() {
         return open.size();
+    }
+
+    /** Threads that take sessions' events through the routes, each session's one at a time. */
+    Executor eventThreads() {
+        return eventThreads;
     }
 
     void deliver(CallSession session, SessionEvent event, Runnable done) {
@@ -201,6 +209,8 @@ public final class SessionRegistry extends ServiceSupport {
             Thread.sleep(50);
         }
         workers.shutdownNow();
+        eventThreads.shutdown();
+        eventThreads.awaitTermination(5, TimeUnit.SECONDS);
         recognizer.close();
     }
 

@@ -4,6 +4,7 @@ import com.sun.jna.IntegerType;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 import com.sun.jna.ptr.IntByReference;
@@ -67,6 +68,15 @@ public interface PocketSphinx extends Library {
     /** {@code feat_t *ps_get_feat(ps)}: the decoder's feature computation (owned by the decoder). */
     Pointer ps_get_feat(Pointer ps);
 
+    /** {@code cmd_ln_t *ps_get_config(ps)}: the decoder's configuration, model's feat.params merged in. */
+    Pointer ps_get_config(Pointer ps);
+
+    /**
+     * {@code int ps_process_cep(ps, mfcc_t **data, int32 n_frames, int no_search, int full_utt)}:
+     * decodes cepstra (before CMN, which it applies in place); returns frames searched or < 0.
+     */
+    int ps_process_cep(Pointer ps, Pointer data, int nFrames, int noSearch, int fullUtt);
+
     /** {@code ps_seg_t *ps_seg_iter(ps)}: word segmentation of the best hypothesis, or NULL. */
     Pointer ps_seg_iter(Pointer ps);
 
@@ -96,6 +106,46 @@ public interface PocketSphinx extends Library {
 
     /** {@code int cmd_ln_free_r(cmd_ln_t *cmdln)}: drops one reference. */
     int cmd_ln_free_r(Pointer cmdln);
+
+    /** {@code long cmd_ln_int_r(cmd_ln_t *cmdln, char const *name)}: also reads boolean options. */
+    NativeLong cmd_ln_int_r(Pointer cmdln, String name);
+
+    /** {@code void cmd_ln_set_int_r(cmd_ln_t *cmdln, char const *name, long iv)}: also sets booleans. */
+    void cmd_ln_set_int_r(Pointer cmdln, String name, NativeLong value);
+
+    // ---- sphinxbase/fe.h, cmn.h ---------------------------------------------------------
+
+    /** {@code fe_t *fe_init_auto_r(cmd_ln_t *config)}: a front end; reads the options once, retains config. */
+    Pointer fe_init_auto_r(Pointer config);
+
+    /** {@code void fe_start_stream(fe_t *fe)}: resets the noise statistics and sample count. */
+    void fe_start_stream(Pointer fe);
+
+    /** {@code int fe_start_utt(fe_t *fe)}: drops the partial frame and resets the VAD state. */
+    int fe_start_utt(Pointer fe);
+
+    /**
+     * {@code int fe_process_frames(fe, int16 const **inout_spch, size_t *inout_nsamps,
+     * mfcc_t **buf_cep, int32 *inout_nframes, int32 *out_frameidx)}: advances *inout_spch and
+     * decrements *inout_nsamps by what it consumed; *inout_nframes is capacity in, frames out.
+     */
+    int fe_process_frames(Pointer fe, Pointer inoutSpch, Pointer inoutNsamps, Pointer bufCep,
+            IntByReference inoutNframes, Pointer outFrameidx);
+
+    /** {@code int fe_end_utt(fe, mfcc_t *out_cepvector, int32 *out_nframes)}: the last partial frame. */
+    int fe_end_utt(Pointer fe, Pointer outCepvector, IntByReference outNframes);
+
+    /** {@code int fe_get_output_size(fe_t *fe)}: values per frame (cepstra). */
+    int fe_get_output_size(Pointer fe);
+
+    /** {@code int fe_free(fe_t *fe)}. */
+    int fe_free(Pointer fe);
+
+    /**
+     * {@code void cmn_live_set(cmn_t *cmn, mfcc_t const *vec)}: live CMN mean := vec, weighted as
+     * {@code CMN_WIN} (500) frames against the frames that follow.
+     */
+    void cmn_live_set(Pointer cmn, float[] vec);
 
     /** {@code void err_set_logfp(FILE *stream)}: NULL disables all logging of the C libraries. */
     void err_set_logfp(Pointer stream);

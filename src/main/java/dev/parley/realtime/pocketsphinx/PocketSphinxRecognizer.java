@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -27,9 +29,14 @@ import org.slf4j.LoggerFactory;
  * unclaimed decoder is still being built by the warm-up thread, open waits for that build to finish
  * rather than building a second one.)
  *
- * <p>Every stream starts from the same decoder state: {@code ps_start_stream} resets the VAD's
- * noise estimate, and the live cepstral mean is put back to its value when the decoder was built,
- * so results do not depend on which decoder a stream got or on earlier callers.
+ * <p>A stream's result does not depend on which decoder it got: {@code ps_start_stream} resets the
+ * VAD's noise estimate, and the live cepstral mean (CMN) is set to the prior of the stream's kind
+ * of audio, its source sample rate. That prior is learnt from the utterances of earlier streams
+ * of that kind ({@link CmnPrior}), as the mean of 8 kHz telephone audio is far from that of
+ * wide-band audio; the model's {@code -cmninit} until then. An utterance decoded with a mean that
+ * was such a guess, or that turns out far from its own, is decoded again with its own mean before
+ * its final is delivered ({@link PocketSphinxStream}), so the first caller of a kind, or an unusual
+ * one, is not misrecognised for want of a prior.
  */
 public final class PocketSphinxRecognizer implements Recognizer {
 
@@ -43,6 +50,7 @@ public final class PocketSphinxRecognizer implements Recognizer {
     private final String[] args;
     private final AtomicInteger built = new AtomicInteger();
     private final AtomicInteger nextId = new AtomicInteger();
+    private final ConcurrentMap<Integer, CmnPrior> cmnPriors = new ConcurrentHashMap<>();
 
     private final Object lock = new Object();
     private final ArrayDeque<NativeDecoder> idle = new ArrayDeque<>();
@@ -112,13 +120,19 @@ public final class PocketSphinxRecognizer implements Recognizer {
      * Opens a stream on an idle decoder, or builds one (~1 s) if fewer than {@code pool-size} exist.
      *
      * @param language {@code en} (a region such as {@code en-US} is accepted)
+     * @param sourceRate the audio's sample rate before resampling to 16 kHz: streams of one rate
+     *     share a cepstral-mean prior
      * @throws CapacityException immediately when {@code pool-size} streams are already open
-     * @throws IllegalArgumentException for a language other than English
+     * @throws IllegalArgumentException for a language other than English, or a rate below 1
      * @throws IllegalStateException after {@link #close()}, or if a decoder cannot be built
      */
     @Override
-    public RecognitionStream open(String language, RecognitionListener listener) throws CapacityException {
+    public RecognitionStream open(String language, int sourceRate, RecognitionListener listener)
+            throws CapacityException {
         Objects.requireNonNull(listener, "listener");
+        if (sourceRate < 1) {
+            throw new IllegalArgumentException("source sample rate must be positive, not " + sourceRate);
+        }
         String lang = language == null ? "" : language.toLowerCase(Locale.ROOT).split("[-_]", 2)[0];
         if (!LANGUAGES.contains(lang)) {
             throw new IllegalArgumentException("pocketsphinx recognises only English (en), not '" + language + "'");
@@ -195,14 +209,21 @@ public final class PocketSphinxRecognizer implements Recognizer {
                 throw new IllegalStateException("The pocketsphinx recognizer is closed");
             }
         }
+        CmnPrior prior = null;
+        CmnPrior.Start start = null;
         try {
             decoder.startStream();
-            decoder.resetCmn();
+            if (decoder.cmnControl()) {
+                NativeDecoder d = decoder;
+                prior = cmnPriors.computeIfAbsent(sourceRate, r -> new CmnPrior(d.cmnInit()));
+                start = prior.start();
+                decoder.setCmn(start.mean());
+            }
         } catch (RuntimeException e) {
             release(decoder, true);
             throw e;
         }
-        return new PocketSphinxStream(this, decoder, listener, settings);
+        return new PocketSphinxStream(this, decoder, listener, settings, prior, start);
     }
 
     @Override
@@ -291,8 +312,8 @@ public final class PocketSphinxRecognizer implements Recognizer {
         long t0 = System.nanoTime();
         NativeDecoder d = NativeDecoder.build(lib, args, nextId.getAndIncrement());
         int n = built.incrementAndGet();
-        if (!d.cmnResettable() && n == 1) {
-            LOG.warn("Cannot reset the live CMN of this libsphinxbase build: a stream's first utterance is"
+        if (!d.cmnControl() && n == 1) {
+            LOG.warn("Cannot set the live CMN of this libsphinxbase build: a stream's first utterance is"
                     + " normalised with the mean left by the decoder's previous stream");
         }
         LOG.info("Built pocketsphinx decoder #{} in {} ms ({} built so far)", d.id(),

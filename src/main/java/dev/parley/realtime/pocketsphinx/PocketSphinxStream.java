@@ -27,6 +27,14 @@ import java.util.regex.Pattern;
  * changed, and re-reported if unchanged 800 ms after the last report, so a non-empty hypothesis is
  * reported at least once per second of speech.
  *
+ * <p>Cepstral mean normalisation: the decoder's live CMN starts from the prior of the stream's kind
+ * of audio ({@link CmnPrior}) and adapts as the library does. When an utterance ends its own mean
+ * is measured on the shadow front end's cepstra ({@link NativeDecoder}) and taught to the prior.
+ * If the mean the utterance was decoded with was a guess or far from its own, the utterance is
+ * decoded again with its own mean before its final is delivered, at about the CPU cost of the
+ * first pass (0.2x its duration): in practice the first utterance of the first streams of a kind,
+ * or of an unusual caller. Partials are the first pass's.
+ *
  * <p>Utterance numbers are assigned when the VAD enters speech and consumed only if a partial or
  * final was delivered under them, so the listener sees 0, 1, 2... without gaps.
  *
@@ -45,9 +53,23 @@ public final class PocketSphinxStream implements RecognitionStream {
     private static final Pattern WS = Pattern.compile("\\s+");
     private static final Pattern ALT = Pattern.compile("\\(\\d+\\)$");
 
+    /**
+     * Distance between an utterance's own cepstral mean and the mean it was decoded with above
+     * which it is decoded again, for utterances of {@link #SETTLED_FRAMES} or more. Measured on
+     * the LibriVox files: utterances of one speaker and channel lie 8-24 apart (3-7 s each), the
+     * model's -cmninit lies 30-45 from them at 16 kHz and ~88 at 8 kHz, a 16 kHz prior ~64 from
+     * 8 kHz audio.
+     */
+    static final double FAR = 25;
+
+    /** Shorter utterances have noisier means (0.5 s ones lie up to 48 apart): FAR grows as 1/sqrt. */
+    static final int SETTLED_FRAMES = 300;
+
     private final PocketSphinxRecognizer owner;
     private final NativeDecoder decoder;
     private final RecognitionListener listener;
+    private final CmnPrior prior;   // null without CMN control
+    private boolean cmnGuessed;     // the live CMN is a prior not yet informed by this kind of audio
     private final int startSpeechFrames;
     private final int postSpeechFrames;
     private final int prespeechFrames;
@@ -61,6 +83,8 @@ public final class PocketSphinxStream implements RecognitionStream {
     private boolean inSpeech;
     private long speechStart;       // start sample of the current utterance per the VAD
     private long uttFirstSample;    // first sample of the decoder's first frame of this utterance
+    private int uttFirstFrame;      // the same frame, counted from ps_start_utt
+    private float[] uttCmn;         // live CMN mean when this utterance started
     private long segOffset;         // the library's stream offset added by ps_seg_frames
     private int number;             // next utterance number
     private boolean numberUsed;     // a result was delivered under `number`
@@ -68,11 +92,14 @@ public final class PocketSphinxStream implements RecognitionStream {
     private long lastCheck;
     private long lastEmit;
 
+    /** {@code prior}: where the decoder's live CMN was set from, {@code start} what it was set to. */
     PocketSphinxStream(PocketSphinxRecognizer owner, NativeDecoder decoder, RecognitionListener listener,
-            PocketSphinxSettings settings) {
+            PocketSphinxSettings settings, CmnPrior prior, CmnPrior.Start start) {
         this.owner = owner;
         this.decoder = decoder;
         this.listener = listener;
+        this.prior = prior;
+        this.cmnGuessed = start != null && !start.informed();
         this.startSpeechFrames = settings.vadStartSpeechFrames();
         this.postSpeechFrames = settings.vadPostspeechFrames();
         this.prespeechFrames = settings.vadPrespeechFrames();
@@ -103,6 +130,10 @@ public final class PocketSphinxStream implements RecognitionStream {
             } else if (inSpeech && fed - lastCheck >= PARTIAL_CHECK_SAMPLES) {
                 maybePartial();
             }
+            if (!inSpeech && uttStarted) {
+                // Only the pre-speech frames can still become part of an utterance.
+                decoder.forgetFramesBefore((int) lastFrame() - prespeechFrames - 1);
+            }
         }
     }
 
@@ -113,7 +144,7 @@ public final class PocketSphinxStream implements RecognitionStream {
             return;
         }
         if (inSpeech) {
-            finish(fed);
+            finish(fed, -1);
         } else {
             uttStarted = false;
             decoder.endUtt(); // nothing was searched: the VAD never let frames through
@@ -171,6 +202,9 @@ public final class PocketSphinxStream implements RecognitionStream {
         uttStarted = true;
         uttBase = fed;
         inSpeech = false;
+        if (prior != null) {
+            uttCmn = decoder.cmnMean();
+        }
     }
 
     /** Index (since uttBase) of the last frame the front end has computed. */
@@ -185,7 +219,8 @@ public final class PocketSphinxStream implements RecognitionStream {
         long first = Math.max(0, trigger - startSpeechFrames + 1);
         speechStart = Math.max(lastEnd, Math.min(fed - 1, uttBase + first * FRAME_SHIFT));
         // The front end releases its pre-speech buffer: the searched utterance starts there.
-        uttFirstSample = uttBase + Math.max(0, trigger - prespeechFrames) * FRAME_SHIFT;
+        uttFirstFrame = (int) Math.max(0, trigger - prespeechFrames);
+        uttFirstSample = uttBase + uttFirstFrame * FRAME_SHIFT;
         // Mirror of fe_check_prespeech/acmod_process_raw: the offset ps_seg_frames adds.
         long libOffset = (uttBase + trigger * FRAME_SHIFT + FRAME_SIZE) / FRAME_SHIFT - prespeechFrames;
         if (libOffset > 0) {
@@ -200,7 +235,7 @@ public final class PocketSphinxStream implements RecognitionStream {
     private void speechEnded() {
         long lastSpeech = lastFrame() - postSpeechFrames;
         long end = uttBase + lastSpeech * FRAME_SHIFT + FRAME_SIZE;
-        finish(end);
+        finish(end, (int) lastFrame());
         startUtt();
     }
 
@@ -218,11 +253,18 @@ public final class PocketSphinxStream implements RecognitionStream {
         }
     }
 
-    /** Ends the decoder's utterance and delivers its final, if any; leaves no utterance open. */
-    private void finish(long endSample) {
+    /**
+     * Ends the decoder's utterance and delivers its final, if any; leaves no utterance open.
+     * {@code endFrame}: the frame that ended speech (the front end passed on the frames before
+     * it), or -1 when flushing (it passed on all it computed, the partial last one included).
+     */
+    private void finish(long endSample, int endFrame) {
         uttStarted = false;
         inSpeech = false;
         decoder.endUtt();
+        if (prior != null) {
+            learnCmn(endFrame < 0 ? decoder.framesComputed() : endFrame, endFrame < 0);
+        }
         String text = clean(decoder.hyp());
         long start = speechStart;
         long end = endSample;
@@ -247,6 +289,40 @@ public final class PocketSphinxStream implements RecognitionStream {
         if (deliver) {
             listener.complete(n, text, toMs(start), Math.max(toMs(start) + 1, toMs(end)));
         }
+    }
+
+    /**
+     * Teaches the prior the utterance's own cepstral mean, first decoding the utterance again with
+     * that mean (the per-utterance CMN of pocketsphinx_batch) if the mean it was decoded with was a
+     * guess: an uninformed prior, or one far from this utterance (another channel or caller), far
+     * meaning beyond how much the mean of that few frames varies anyway. Its partials stay the
+     * first pass's. {@code endFrame}: the frame after the last one computed.
+     */
+    private void learnCmn(int endFrame, boolean flushed) {
+        // The library leaves the last feature window unsearched unless a partial frame flushes it.
+        int searched = endFrame - uttFirstFrame - (flushed ? 0 : decoder.featureWindow());
+        if (searched != decoder.frames() - 1) { // ps_get_n_frames counts one more
+            return; // not the frames this binding expects the library to have searched
+        }
+        NativeDecoder.UtteranceMean own = decoder.utteranceMean(uttFirstFrame, endFrame);
+        if (own == null) {
+            return; // too long
+        }
+        double far = FAR * Math.sqrt(Math.max(1.0, (double) SETTLED_FRAMES / own.frames()));
+        if (cmnGuessed || distance(uttCmn, own.mean()) > far) {
+            decoder.redecode(uttFirstFrame, endFrame, own.mean());
+            decoder.setCmn(own.mean()); // the next utterance starts from this channel's mean
+        }
+        cmnGuessed = false;
+        prior.learn(own.mean(), own.frames());
+    }
+
+    private static double distance(float[] a, float[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        return Math.sqrt(sum);
     }
 
     /**

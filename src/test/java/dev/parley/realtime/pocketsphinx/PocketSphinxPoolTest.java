@@ -35,18 +35,18 @@ class PocketSphinxPoolTest {
             assertEquals(2, r.capacity());
 
             Recording first = new Recording();
-            RecognitionStream s1 = r.open("en", first);
+            RecognitionStream s1 = r.open("en", 16000, first);
             assertEquals(1, r.decodersBuilt(), "the warm decoder was used");
             assertFalse(r.ready(), "nothing idle: the next open would build");
 
             long b0 = System.nanoTime();
-            RecognitionStream s2 = r.open("en-US", new Recording());
+            RecognitionStream s2 = r.open("en-US", 16000, new Recording());
             System.out.printf("lazy decoder built in open() in %d ms%n", (System.nanoTime() - b0) / 1_000_000);
             assertEquals(2, r.decodersBuilt(), "built on demand up to pool-size");
             assertEquals(2, r.inUse());
 
             long c0 = System.nanoTime();
-            CapacityException full = assertThrows(CapacityException.class, () -> r.open("en", new Recording()));
+            CapacityException full = assertThrows(CapacityException.class, () -> r.open("en", 16000, new Recording()));
             long refusedMs = (System.nanoTime() - c0) / 1_000_000;
             assertTrue(refusedMs < 1000, "refused in " + refusedMs + " ms");
             assertTrue(full.getMessage().contains("2 of 2")
@@ -77,7 +77,7 @@ class PocketSphinxPoolTest {
             // close(): idle decoders are freed, opens are refused; the open stream frees its own later.
             r.close();
             assertFalse(r.ready());
-            assertThrows(IllegalStateException.class, () -> r.open("en", new Recording()));
+            assertThrows(IllegalStateException.class, () -> r.open("en", 16000, new Recording()));
             s2.close();
             assertEquals(0, r.inUse());
         }
@@ -90,10 +90,10 @@ class PocketSphinxPoolTest {
             assertFalse(r.ready());
             assertEquals(0, r.decodersBuilt());
             long t0 = System.nanoTime();
-            try (RecognitionStream s = r.open("en", new Recording())) {
+            try (RecognitionStream s = r.open("en", 16000, new Recording())) {
                 System.out.printf("cold open built a decoder in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
                 assertEquals(1, r.decodersBuilt());
-                assertThrows(CapacityException.class, () -> r.open("en", new Recording()));
+                assertThrows(CapacityException.class, () -> r.open("en", 16000, new Recording()));
             }
             assertTrue(r.ready());
         }

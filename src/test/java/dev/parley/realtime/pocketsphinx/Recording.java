@@ -40,10 +40,15 @@ final class Recording implements RecognitionListener {
         return finals().stream().map(Event::text).collect(Collectors.joining(" "));
     }
 
-    /** Streams {@code samples} in chunks of {@code chunkMs}, then flushes and closes the stream. */
+    /** Streams 16 kHz {@code samples} in chunks of {@code chunkMs}, then flushes and closes the stream. */
     static Recording decode(Recognizer recognizer, short[] samples, int chunkMs) throws Exception {
+        return decode(recognizer, samples, 16000, chunkMs);
+    }
+
+    /** The same for audio that was at {@code sourceRate} before it was resampled to 16 kHz. */
+    static Recording decode(Recognizer recognizer, short[] samples, int sourceRate, int chunkMs) throws Exception {
         Recording rec = new Recording();
-        try (RecognitionStream stream = recognizer.open("en", rec)) {
+        try (RecognitionStream stream = recognizer.open("en", sourceRate, rec)) {
             rec.feed(stream, samples, samples.length, chunkMs);
             stream.flush();
         }
