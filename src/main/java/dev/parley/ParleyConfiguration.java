@@ -10,6 +10,12 @@ import dev.parley.ingest.ListenComponent;
 import dev.parley.realtime.RealtimeComponent;
 import dev.parley.realtime.Recognizer;
 import dev.parley.realtime.Recognizers;
+import dev.parley.security.AuthSettings;
+import dev.parley.security.RateLimiter;
+import dev.parley.security.SigningKeys;
+import dev.parley.security.TokenEndpoint;
+import dev.parley.security.TokenService;
+import dev.parley.security.WebSocketAuth;
 import dev.parley.session.SessionComponent;
 import dev.parley.session.SessionLimits;
 import dev.parley.session.SessionRegistry;
@@ -28,6 +34,7 @@ import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.service.ServiceSupport;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -69,13 +76,20 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addService(http, true, true);
         HealthEndpoint.mount(http, context);
         WebPage.mount(http);
+
+        AuthSettings auth = AuthSettings.fromProperties(config.lookup());
+        SigningKeys keys = SigningKeys.start(auth, Clock.systemUTC());
+        context.addService(closing(keys::close), true, true);
+        TokenService tokens = new TokenService(auth, keys, Clock.systemUTC());
+        TokenEndpoint.mount(http.router(), tokens, new RateLimiter(auth, Clock.systemUTC()));
+        WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth);
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),
                 synthesizer.languages()));
 
         List<String> targets = translation ? list(config.string("parley.translation.targets", "es")) : List.of();
-        context.addComponent("listen", new ListenComponent(http, sessions, config.string("parley.listen.default-source", "en"),
-                targets, config.bool("parley.record.default", true)));
+        context.addComponent("listen", new ListenComponent(http, webSocketAuth, sessions,
+                config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         context.addComponent("realtime", new RealtimeComponent());
         context.addComponent("session", new SessionComponent(sessions));
         context.addComponent("translate", new TranslateComponent(translator));

@@ -1,6 +1,7 @@
 package dev.parley.ingest;
 
 import dev.parley.http.HttpServer;
+import dev.parley.security.WebSocketAuth;
 import dev.parley.session.SessionRegistry;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
@@ -15,6 +16,7 @@ import java.util.Map;
 public final class ListenComponent extends DefaultComponent {
 
     private final HttpServer http;
+    private final WebSocketAuth auth;
     private final SessionRegistry sessions;
     private final ListenRequest.Defaults defaults;
 
@@ -23,9 +25,10 @@ public final class ListenComponent extends DefaultComponent {
      * @param defaultTargets the target languages when a client gives none
      * @param defaultRecord  whether a session is recorded when its client does not say
      */
-    public ListenComponent(HttpServer http, SessionRegistry sessions, String defaultSource, List<String> defaultTargets,
-                           boolean defaultRecord) {
+    public ListenComponent(HttpServer http, WebSocketAuth auth, SessionRegistry sessions, String defaultSource,
+                           List<String> defaultTargets, boolean defaultRecord) {
         this.http = http;
+        this.auth = auth;
         this.sessions = sessions;
         this.defaults = new ListenRequest.Defaults(defaultSource, defaultTargets, defaultRecord);
     }
@@ -33,6 +36,6 @@ public final class ListenComponent extends DefaultComponent {
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new ListenEndpoint(uri, this, http, path, sessions, defaults);
+        return new ListenEndpoint(uri, this, http, auth, path, sessions, defaults);
     }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.parley.http.HttpServer;
+import dev.parley.security.Verdict;
+import dev.parley.security.WebSocketAuth;
 import dev.parley.session.CallSession;
 import dev.parley.session.ParleyHeaders;
 import dev.parley.session.SessionRegistry;
@@ -35,15 +37,17 @@ final class ListenConsumer extends DefaultConsumer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer http;
+    private final WebSocketAuth auth;
     private final String path;
     private final SessionRegistry sessions;
     private final ListenRequest.Defaults defaults;
     private Route route;
 
-    ListenConsumer(ListenEndpoint endpoint, Processor processor, HttpServer http, String path, SessionRegistry sessions,
+    ListenConsumer(ListenEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth, String path, SessionRegistry sessions,
                    ListenRequest.Defaults defaults) {
         super(endpoint, processor);
         this.http = http;
+        this.auth = auth;
         this.path = path;
         this.sessions = sessions;
         this.defaults = defaults;
@@ -77,10 +81,15 @@ final class ListenConsumer extends DefaultConsumer {
             settings = null;
             invalid = e.getMessage();
         }
+        Verdict verdict = auth.check(rc.request().getParam("token"), rc.request().getHeader("Authorization"));
         SessionSettings accepted = settings;
         String refusal = invalid;
         rc.request().toWebSocket().onSuccess(ws -> {
-            if (refusal != null) {
+            // Refusals are close codes with a reason after the upgrade: a browser sees neither the
+            // status nor the body of a refused upgrade.
+            if (!verdict.ok()) {
+                ws.close((short) (verdict.reason() == Verdict.Reason.CAPACITY ? 1013 : 4401), verdict.message());
+            } else if (refusal != null) {
                 ws.close((short) 1008, refusal);
             } else {
                 new Connection(ws, accepted).start();

@@ -1,6 +1,7 @@
 package dev.parley.ingest;
 
 import dev.parley.http.HttpServer;
+import dev.parley.security.WebSocketAuth;
 import dev.parley.session.SessionRegistry;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
@@ -12,14 +13,17 @@ import java.util.List;
 final class ListenEndpoint extends DefaultEndpoint {
 
     private final HttpServer http;
+    private final WebSocketAuth auth;
     private final String path;
     private final SessionRegistry sessions;
     private final ListenRequest.Defaults defaults;
 
-    ListenEndpoint(String uri, ListenComponent component, HttpServer http, String path, SessionRegistry sessions,
+    ListenEndpoint(String uri, ListenComponent component, HttpServer http, WebSocketAuth auth, String path,
+                   SessionRegistry sessions,
                    ListenRequest.Defaults defaults) {
         super(uri, component);
         this.http = http;
+        this.auth = auth;
         this.path = path;
         this.sessions = sessions;
         this.defaults = defaults;
@@ -32,7 +36,7 @@ final class ListenEndpoint extends DefaultEndpoint {
 
     @Override
     public Consumer createConsumer(Processor processor) throws Exception {
-        ListenConsumer consumer = new ListenConsumer(this, processor, http, path, sessions, defaults);
+        ListenConsumer consumer = new ListenConsumer(this, processor, http, auth, path, sessions, defaults);
         configureConsumer(consumer);
         return consumer;
     }

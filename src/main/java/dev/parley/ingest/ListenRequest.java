@@ -18,7 +18,7 @@ final class ListenRequest {
 
     static final String CHANNEL = "speaker";
     private static final Set<Integer> RATES = Set.of(24000, 16000, 8000);
-    private static final Set<String> PARAMETERS = Set.of("source", "targets", "rate", "encoding", "record");
+    private static final Set<String> PARAMETERS = Set.of("source", "targets", "rate", "encoding", "record", "token");
     private static final Pattern LANGUAGE = Pattern.compile("[a-z]{2,3}");
     private static final String METADATA_PREFIX = "meta.";
     private static final Pattern METADATA_KEY = Pattern.compile("[a-z0-9_-]{1,40}");

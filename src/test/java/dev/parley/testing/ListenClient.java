@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -44,9 +45,15 @@ public final class ListenClient implements WebSocket.Listener, AutoCloseable {
     }
 
     public static ListenClient connect(URI uri) throws Exception {
+        return connect(uri, Map.of());
+    }
+
+    /** Connects with extra upgrade headers, as a server-side client sending {@code Authorization} would. */
+    public static ListenClient connect(URI uri, Map<String, String> headers) throws Exception {
         ListenClient client = new ListenClient();
-        client.ws = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(uri, client).get(10, TimeUnit.SECONDS);
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        headers.forEach(builder::header);
+        client.ws = builder.buildAsync(uri, client).get(10, TimeUnit.SECONDS);
         return client;
     }
 

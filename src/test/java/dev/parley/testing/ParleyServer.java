@@ -36,6 +36,10 @@ public final class ParleyServer implements AutoCloseable {
         Map<String, String> settings = new HashMap<>();
         settings.put("parley.port", Integer.toString(port));
         settings.put("parley.host", "127.0.0.1");
+        // Tests open many connections a second from one address: a load raises the limits, it does
+        // not switch authentication off.
+        settings.put("parley.auth.rate-limit.per-minute", "100000");
+        settings.put("parley.auth.rate-limit.burst", "10000");
         // Two decoders warm is enough for most tests, and spares the CPU the others would cost.
         settings.put("parley.recognizer.pocketsphinx.warm-decoders", "2");
         settings.put("parley.archive.dir", Files.createTempDirectory(Path.of("target"), "archive").toString());
@@ -51,7 +55,19 @@ public final class ParleyServer implements AutoCloseable {
 
     public int port() { return port; }
 
-    public URI ws(String pathAndQuery) {
+    /** A WebSocket address with a fresh token from {@code /api/realtime-token}, as a browser would use. */
+    public URI ws(String pathAndQuery) throws IOException, InterruptedException {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(http("/api/realtime-token"))
+                .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("token endpoint answered " + response.statusCode() + ": " + response.body());
+        }
+        String token = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("token").asText();
+        return wsWithoutToken(pathAndQuery + (pathAndQuery.contains("?") ? "&" : "?") + "token=" + token);
+    }
+
+    /** A WebSocket address as given, with no token. */
+    public URI wsWithoutToken(String pathAndQuery) {
         return URI.create("ws://127.0.0.1:" + port + pathAndQuery);
     }
 
