@@ -90,6 +90,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         List<String> targets = translation ? list(config.string("parley.translation.targets", "es")) : List.of();
         context.addComponent("listen", new ListenComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
+        dev.parley.telephony.Telephony.register(context, config, http, sessions, recognizer, targets);
         context.addComponent("realtime", new RealtimeComponent());
         context.addComponent("session", new SessionComponent(sessions));
         context.addComponent("translate", new TranslateComponent(translator));

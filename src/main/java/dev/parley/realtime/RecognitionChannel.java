@@ -98,6 +98,18 @@ public final class RecognitionChannel {
         return true;
     }
 
+    /**
+     * Audio the sender says is missing (discarded before it was sent): the channel's timeline moves
+     * on by that many bytes' worth, so later utterances keep their times in the call. Not an error,
+     * and not counted as dropped.
+     */
+    public void skip(long bytes) {
+        if (bytes > 0 && !ended.get()) {
+            queue.add(new Entry(null, bytes));
+            schedule();
+        }
+    }
+
     /** No more audio: once the queue is drained, the last utterance is finalised. Idempotent. */
     public void endOfInput() {
         if (ended.compareAndSet(false, true)) {

@@ -110,6 +110,14 @@ public final class CallSession implements ChannelListener {
         return state == State.OPEN && ch != null && ch.offer(frame);
     }
 
+    /** Moves a channel's timeline on over audio the sender discarded (see {@link RecognitionChannel#skip}). */
+    public void skipAudio(String channel, long bytes) {
+        RecognitionChannel ch = channels.get(channel);
+        if (state == State.OPEN && ch != null) {
+            ch.skip(bytes);
+        }
+    }
+
     /** Sends an {@code error} about the client's own input; the session goes on. */
     public void rejectInput(String code, String message) {
         emit(SessionEvent.of("error").field("code", code).field("message", message));

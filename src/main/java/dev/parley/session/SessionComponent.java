@@ -71,7 +71,7 @@ public final class SessionComponent extends DefaultComponent {
                     exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
                     exchange.getMessage().setHeader(ParleyHeaders.EVENT, event);
                     exchange.getMessage().setHeader(ParleyHeaders.EVENT_TYPE, event.type());
-                    exchange.getMessage().setHeader(ParleyHeaders.TARGETS, session.settings().targets());
+                    exchange.getMessage().setHeader(ParleyHeaders.TARGETS, session.settings().targetsOf(event.channel()));
                     getAsyncProcessor().process(exchange, doneSync -> {
                         if (exchange.getException() != null) {
                             LOG.warn("Event route failed for {}", event, exchange.getException());

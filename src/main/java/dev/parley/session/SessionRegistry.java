@@ -91,15 +91,19 @@ public final class SessionRegistry extends ServiceSupport {
      */
     public CallSession open(SessionSettings settings, ClientConnection client) {
         CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), client, this);
-        Set<String> reachable = reachableTargets.apply(settings.source());
-        for (String target : settings.targets()) {
-            if (!reachable.contains(target)) {
-                session.emit(SessionEvent.of("error").field("code", "unsupported_language_pair")
-                        .field("message", "Cannot translate " + settings.source() + " to " + target
-                                + "; from " + settings.source() + " the installed engines reach: "
-                                + (reachable.isEmpty() ? "nothing" : String.join(", ", new java.util.TreeSet<>(reachable)))));
-                session.end("unsupported_language_pair", 1008);
-                return session;
+        for (String channel : settings.channels()) {
+            String source = settings.sourceOf(channel);
+            Set<String> reachable = reachableTargets.apply(source);
+            for (String target : settings.targetsOf(channel)) {
+                if (!reachable.contains(target)) {
+                    session.emit(SessionEvent.of("error").field("code", "unsupported_language_pair")
+                            .field("message", "Cannot translate " + source + " to " + target
+                                    + (settings.channels().size() > 1 ? " (channel " + channel + ")" : "")
+                                    + "; from " + source + " the installed engines reach: "
+                                    + (reachable.isEmpty() ? "nothing" : String.join(", ", new java.util.TreeSet<>(reachable)))));
+                    session.end("unsupported_language_pair", 1008);
+                    return session;
+                }
             }
         }
         if (open.size() >= limits.maxSessions()) {
@@ -110,7 +114,7 @@ public final class SessionRegistry extends ServiceSupport {
         open.put(session.id(), session);
         try {
             for (String channel : settings.channels()) {
-                session.addChannel(new RecognitionChannel(channel, settings.source(), settings.format(), recognizer,
+                session.addChannel(new RecognitionChannel(channel, settings.sourceOf(channel), settings.format(), recognizer,
                         limits.maxQueuedAudio().toMillis(), (int) limits.levelWindow().toMillis(), workers, session));
             }
         } catch (CapacityException e) {
@@ -163,6 +167,12 @@ public final class SessionRegistry extends ServiceSupport {
         json.put("ingest", s.ingest());
         json.put("source", s.source());
         json.put("targets", s.targets());
+        if (!s.channelSources().isEmpty()) {
+            json.put("channel_sources", new java.util.TreeMap<>(s.channelSources()));
+        }
+        if (!s.channelTargets().isEmpty()) {
+            json.put("channel_targets", new java.util.TreeMap<>(s.channelTargets()));
+        }
         json.put("encoding", s.format().encoding().wireName());
         json.put("rate", s.format().sampleRate());
         json.put("channels", List.copyOf(s.channels()));

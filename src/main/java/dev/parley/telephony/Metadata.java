@@ -1,0 +1,32 @@
+package dev.parley.telephony;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Caller metadata from a platform's parameters, made safe to keep: at most 20 keys, short values. */
+public final class Metadata {
+
+    private static final Pattern KEY = Pattern.compile("[a-z0-9_-]{1,40}");
+    private static final int MAX_ENTRIES = 20;
+    private static final int MAX_VALUE = 200;
+
+    private final Map<String, String> entries = new LinkedHashMap<>();
+
+    /** Adds a value if there is room and the key (lower-cased, other characters as {@code _}) is usable. */
+    public Metadata put(String key, String value) {
+        if (key == null || value == null || entries.size() >= MAX_ENTRIES) {
+            return this;
+        }
+        String k = key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT)
+                .replaceAll("[^a-z0-9_-]", "_");
+        if (KEY.matcher(k).matches()) {
+            entries.put(k, value.length() > MAX_VALUE ? value.substring(0, MAX_VALUE) : value);
+        }
+        return this;
+    }
+
+    public Map<String, String> toMap() {
+        return Map.copyOf(entries);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.parley.telephony;
+
+import dev.parley.Config;
+import dev.parley.http.HttpServer;
+import dev.parley.realtime.Recognizer;
+import dev.parley.session.SessionRegistry;
+import dev.parley.telephony.audiohook.AudioHookComponent;
+import dev.parley.telephony.twilio.TwilioComponent;
+import org.apache.camel.CamelContext;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Registers the telephony endpoints, {@code twilio:} and {@code audiohook:}, from {@code parley.telephony.*}, {@code parley.twilio.*} and {@code parley.audiohook.*}. */
+public final class Telephony {
+
+    private Telephony() {
+    }
+
+    public static void register(CamelContext context, Config config, HttpServer http, SessionRegistry sessions,
+                                Recognizer recognizer, List<String> defaultTargets) {
+        String defaultSource = config.string("parley.listen.default-source", "en");
+        CallLanguages languages = new CallLanguages(
+                CallLanguages.normalise(config.string("parley.telephony.customer-language", defaultSource)),
+                CallLanguages.normalise(config.string("parley.telephony.agent-language", defaultSource)),
+                CallLanguages.configured(config.string("parley.telephony.customer-targets", null)),
+                CallLanguages.configured(config.string("parley.telephony.agent-targets", null)),
+                defaultTargets, recognizer.languages(), recognizer.name());
+        languages.checkDefaults();
+        boolean record = config.bool("parley.record.default", true);
+        boolean authRequired = config.bool("parley.auth.required", true);
+
+        context.addComponent("twilio", new TwilioComponent(http, sessions, new TwilioComponent.Settings(
+                config.string("parley.twilio.auth-token", null), config.string("parley.twilio.public-url", null),
+                authRequired, record, languages,
+                config.integer("parley.twilio.barge-in-ms", 200, 20, 5000), 800)));
+        context.addComponent("audiohook", new AudioHookComponent(http, sessions, new AudioHookComponent.Settings(
+                Set.copyOf(list(config.string("parley.audiohook.api-keys", ""))),
+                config.string("parley.audiohook.client-secret", null), authRequired, record, languages)));
+    }
+
+    private static List<String> list(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .collect(Collectors.toList());
+    }
+}

@@ -1,0 +1,50 @@
+package dev.parley.telephony.audiohook;
+
+import dev.parley.http.HttpServer;
+import dev.parley.session.SessionRegistry;
+import dev.parley.telephony.CallLanguages;
+import dev.parley.telephony.TelephonyEndpoint;
+import org.apache.camel.Endpoint;
+import org.apache.camel.support.DefaultComponent;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code audiohook:/audiohook}: Genesys Cloud AudioHook, protocol version 2. Each AudioHook session
+ * (not the connection probe) is one Parley session; external = customer, internal = agent.
+ */
+public final class AudioHookComponent extends DefaultComponent {
+
+    /**
+     * @param apiKeys      accepted {@code X-API-KEY} values; empty refuses every session unless {@code authRequired} is false
+     * @param clientSecret base64 client secret: when set, the RFC 9421 signature must verify
+     */
+    public record Settings(Set<String> apiKeys, String clientSecret, boolean authRequired, boolean recordDefault,
+                           CallLanguages languages) {
+    }
+
+    private final HttpServer http;
+    private final SessionRegistry sessions;
+    private final Settings settings;
+
+    public AudioHookComponent(HttpServer http, SessionRegistry sessions, Settings settings) {
+        this.http = http;
+        this.sessions = sessions;
+        this.settings = settings;
+        if (settings.clientSecret() != null) {
+            try {
+                java.util.Base64.getDecoder().decode(settings.clientSecret());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("parley.audiohook.client-secret must be base64, as Genesys shows it");
+            }
+        }
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+        String path = remaining.startsWith("/") ? remaining : "/" + remaining;
+        return new TelephonyEndpoint(uri, this, (endpoint, processor) ->
+                new AudioHookConsumer(endpoint, processor, http, sessions, settings, path));
+    }
+}

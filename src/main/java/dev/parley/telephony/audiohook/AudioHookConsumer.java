@@ -1,0 +1,490 @@
+package dev.parley.telephony.audiohook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.audio.AudioEncoding;
+import dev.parley.audio.AudioFormat;
+import dev.parley.http.HttpServer;
+import dev.parley.session.CallSession;
+import dev.parley.session.ClientConnection;
+import dev.parley.session.SessionEvent;
+import dev.parley.session.SessionRegistry;
+import dev.parley.session.SessionSettings;
+import dev.parley.telephony.CallLanguages;
+import dev.parley.telephony.Metadata;
+import dev.parley.telephony.TelephonyConsumer;
+import dev.parley.telephony.TelephonyEndpoint;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.Processor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Serves AudioHook v2 on Parley's HTTP server. Messages are handled on the connection's event loop in
+ * arrival order; the session is opened off it while the socket is paused. {@code seq}, {@code clientseq}
+ * and {@code serverseq} are checked and kept exactly; any protocol violation gets {@code disconnect}
+ * with reason {@code error} (the server never sends {@code error}); a failed API key or signature gets
+ * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}.
+ */
+final class AudioHookConsumer extends TelephonyConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AudioHookConsumer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PROBE = "00000000-0000-0000-0000-000000000000";
+    private static final long CLOSE_GRACE_MS = 5000;
+    private static final long MAX_FRAME_MS = 1000;
+
+    private final HttpServer http;
+    private final SessionRegistry sessions;
+    private final AudioHookComponent.Settings settings;
+    private final String path;
+    private Route route;
+
+    AudioHookConsumer(TelephonyEndpoint endpoint, Processor processor, HttpServer http, SessionRegistry sessions,
+                      AudioHookComponent.Settings settings, String path) {
+        super(endpoint, processor);
+        this.http = http;
+        this.sessions = sessions;
+        this.settings = settings;
+        this.path = path;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        route = http.router().route(path).handler(this::upgrade);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (route != null) {
+            route.remove();
+        }
+        super.doStop();
+    }
+
+    private void upgrade(RoutingContext rc) {
+        if (!"websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
+            rc.response().setStatusCode(426).putHeader("Upgrade", "websocket")
+                    .end(path + " is the WebSocket for Genesys AudioHook.\n");
+            return;
+        }
+        String unauthorized = authenticate(rc.request());
+        String sessionHeader = rc.request().getHeader("Audiohook-Session-Id");
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String h : List.of("Audiohook-Organization-Id", "Audiohook-Correlation-Id", "Audiohook-Session-Id")) {
+            if (rc.request().getHeader(h) != null) {
+                headers.put(h, rc.request().getHeader(h));
+            }
+        }
+        rc.request().toWebSocket()
+                .onSuccess(ws -> new Connection(ws, http.vertx().getOrCreateContext(), unauthorized, sessionHeader, headers).start())
+                .onFailure(e -> LOG.debug("AudioHook WebSocket upgrade failed: {}", e.getMessage()));
+    }
+
+    /** Null when the client may open sessions, else why not. */
+    private String authenticate(HttpServerRequest request) {
+        if (settings.apiKeys().isEmpty()) {
+            return settings.authRequired() ? "no AudioHook API key is configured (parley.audiohook.api-keys)" : null;
+        }
+        String key = request.getHeader("X-API-KEY");
+        boolean known = false;
+        for (String k : settings.apiKeys()) {
+            known |= key != null && MessageDigest.isEqual(k.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8));
+        }
+        if (!known) {
+            return key == null ? "no X-API-KEY" : "X-API-KEY is not known";
+        }
+        if (settings.clientSecret() != null && !settings.clientSecret().isBlank()) {
+            String authority = request.getHeader("Host") != null ? request.getHeader("Host") : request.authority().toString();
+            AudioHookSignature.Request r = new AudioHookSignature.Request(request.method().name(),
+                    request.isSSL() ? "https" : "http", authority, request.path(), request.query(), request::getHeader);
+            String failure = AudioHookSignature.verify(r, key, Base64.getDecoder().decode(settings.clientSecret()),
+                    System.currentTimeMillis() / 1000);
+            if (failure != null) {
+                return "signature: " + failure;
+            }
+        }
+        return null;
+    }
+
+    /** A protocol violation by the client. */
+    private static final class Violation extends Exception {
+        Violation(String message) {
+            super(message);
+        }
+    }
+
+    /** One AudioHook connection: its protocol state, touched only on its event loop. */
+    private final class Connection implements ClientConnection {
+        private final ServerWebSocket ws;
+        private final Context context;
+        private final String unauthorized;
+        private final String sessionHeader;
+        private final Map<String, String> headers;
+        private String id;
+        private long clientSeq;
+        private long serverSeq;
+        private boolean opened;
+        private boolean probe;
+        private boolean paused;
+        private boolean closeRequested;
+        private boolean disconnecting;
+        private boolean finished;
+        private boolean sessionClosed;
+        private List<String> channels = List.of();
+        private long positionSamples;
+        private CallSession session;
+
+        Connection(ServerWebSocket ws, Context context, String unauthorized, String sessionHeader, Map<String, String> headers) {
+            this.ws = ws;
+            this.context = context;
+            this.unauthorized = unauthorized;
+            this.sessionHeader = sessionHeader;
+            this.headers = headers;
+        }
+
+        void start() {
+            ws.textMessageHandler(this::text);
+            ws.binaryMessageHandler(this::audio);
+            ws.closeHandler(v -> {
+                if (session != null) {
+                    session.end("client_closed", 1000);
+                }
+            });
+        }
+
+        private void text(String text) {
+            if (finished) {
+                return;
+            }
+            try {
+                message(text);
+            } catch (Violation v) {
+                disconnect("error", v.getMessage());
+            }
+        }
+
+        private void message(String text) throws Violation {
+            JsonNode m;
+            try {
+                m = JSON.readTree(text);
+            } catch (Exception e) {
+                throw new Violation("a text message that is not JSON");
+            }
+            if (m == null || !m.isObject() || !m.path("type").isTextual() || !m.path("seq").isIntegralNumber()
+                    || !m.path("id").isTextual()) {
+                throw new Violation("a message without type, seq or id");
+            }
+            if (!"2".equals(m.path("version").asText())) {
+                throw new Violation("version must be \"2\"");
+            }
+            String type = m.path("type").asText();
+            long seq = m.path("seq").asLong();
+            if (seq != clientSeq + 1) {
+                throw new Violation("seq " + seq + " where " + (clientSeq + 1) + " was expected");
+            }
+            clientSeq = seq;
+            long serverseq = m.path("serverseq").asLong(-1);
+            if (!m.path("serverseq").isIntegralNumber() || serverseq < 0 || serverseq > serverSeq) {
+                throw new Violation("serverseq " + m.path("serverseq") + " but the server has sent " + serverSeq + " messages");
+            }
+            if (id == null) {
+                if (!type.equals("open")) {
+                    throw new Violation("'" + type + "' before 'open'");
+                }
+                id = m.path("id").asText();
+                if (sessionHeader != null && !sessionHeader.equalsIgnoreCase(id)) {
+                    throw new Violation("id is not the Audiohook-Session-Id header");
+                }
+            } else if (!id.equals(m.path("id").asText())) {
+                throw new Violation("id " + m.path("id").asText() + " is not this session's");
+            }
+            checkPosition(m);
+            if (disconnecting && !type.equals("close")) {
+                return;
+            }
+            JsonNode parameters = m.path("parameters");
+            switch (type) {
+                case "open" -> {
+                    if (opened) {
+                        throw new Violation("a second 'open'");
+                    }
+                    open(parameters);
+                }
+                case "ping" -> {
+                    requireOpened(type);
+                    send("pong", JSON.createObjectNode());
+                }
+                case "update" -> {
+                    requireOpened(type);
+                    send("updated", JSON.createObjectNode());
+                }
+                case "paused" -> {
+                    requireOpened(type);
+                    paused = true;
+                }
+                case "resumed" -> {
+                    requireOpened(type);
+                    paused = false;
+                }
+                case "discarded" -> {
+                    requireOpened(type);
+                    discarded(parameters);
+                }
+                case "error" -> {
+                    LOG.warn("AudioHook client {} reports an error: {}", id, parameters);
+                    if (session != null) {
+                        session.emit(SessionEvent.of("warning").field("code", "client_error")
+                                .field("message", "The AudioHook client reported: " + parameters));
+                    }
+                }
+                case "close" -> {
+                    closeRequested = true;
+                    if (session == null || probe || sessionClosed) {
+                        sendClosed();
+                    } else {
+                        session.end("close", 1000);   // 'closed' follows once every final is out
+                    }
+                }
+                default -> throw new Violation("unknown message type '" + shorten(type) + "'");
+            }
+        }
+
+        private void requireOpened(String type) throws Violation {
+            if (!opened) {
+                throw new Violation("'" + type + "' before the session was opened");
+            }
+        }
+
+        /** A client message's position may run ahead of the audio received: the gap was lost; keep the timeline. */
+        private void checkPosition(JsonNode m) throws Violation {
+            if (!m.has("position") || !opened || channels.isEmpty()) {
+                return;
+            }
+            long samples;
+            try {
+                samples = Duration.parse(m.path("position").asText()).toMillis() * 8;
+            } catch (Exception e) {
+                throw new Violation("position must be an ISO 8601 duration such as PT1.5S");
+            }
+            if (samples > positionSamples + 8 * 20) {
+                skip(samples - positionSamples);
+            }
+        }
+
+        private void discarded(JsonNode parameters) throws Violation {
+            long samples;
+            try {
+                samples = Duration.parse(parameters.path("discarded").asText()).toMillis() * 8;
+            } catch (Exception e) {
+                throw new Violation("discarded needs parameters.discarded as an ISO 8601 duration");
+            }
+            skip(samples);
+        }
+
+        private void skip(long samples) {
+            positionSamples += samples;
+            if (session != null) {
+                channels.forEach(c -> session.skipAudio(c, samples));
+            }
+        }
+
+        private void open(JsonNode p) throws Violation {
+            if (unauthorized != null) {
+                LOG.warn("AudioHook session {} unauthorized: {}", id, unauthorized);
+                disconnect("unauthorized", unauthorized);
+                return;
+            }
+            opened = true;
+            String conversationId = p.path("conversationId").asText(null);
+            if (conversationId == null) {
+                throw new Violation("open needs parameters.conversationId");
+            }
+            probe = PROBE.equals(conversationId);
+            JsonNode chosen = choose(p.path("media"));
+            ObjectNode reply = JSON.createObjectNode().put("startPaused", false);
+            ArrayNode media = reply.putArray("media");
+            if (chosen != null) {
+                media.add(chosen);
+                List<String> offered = new ArrayList<>();
+                chosen.path("channels").forEach(c -> offered.add(c.asText()));
+                channels = offered.stream().map(c -> c.equals("internal") ? CallLanguages.AGENT : CallLanguages.CUSTOMER).toList();
+            }
+            if (probe || chosen == null) {
+                // The connection probe is answered and leaves nothing behind; no usable format: nothing to open.
+                send("opened", reply);
+                return;
+            }
+            Map<String, String> params = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = p.path("customConfig").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                params.put(e.getKey(), e.getValue().asText());
+            }
+            if (p.path("language").isTextual() && !params.containsKey("customer_language")) {
+                params.put("customer_language", p.path("language").asText());
+            }
+            CallLanguages.Resolved languages;
+            try {
+                languages = settings.languages().resolve(params, channels);
+            } catch (CallLanguages.Invalid e) {
+                disconnect("error", e.getMessage());
+                return;
+            }
+            String record = params.getOrDefault("record", Boolean.toString(settings.recordDefault()));
+            Metadata metadata = new Metadata().put("audiohook_session_id", id).put("conversation_id", conversationId)
+                    .put("organization_id", p.path("organizationId").asText(null))
+                    .put("participant_id", p.path("participant").path("id").asText(null))
+                    .put("ani", p.path("participant").path("ani").asText(null))
+                    .put("dnis", p.path("participant").path("dnis").asText(null))
+                    .put("correlation_id", headers.get("Audiohook-Correlation-Id"));
+            SessionSettings s = new SessionSettings("audiohook", languages.first(), List.of(),
+                    new AudioFormat(AudioEncoding.MULAW, 8000), channels, metadata.toMap(), Boolean.parseBoolean(record),
+                    languages.sources(), languages.targets());
+            ws.pause();
+            http.vertx().executeBlocking(() -> sessions.open(s, this), false).onComplete(r -> {
+                if (r.failed()) {
+                    LOG.error("Could not open a session", r.cause());
+                    disconnect("error", "the server could not open a session");
+                } else {
+                    session = r.result();
+                    if (session.state() == CallSession.State.OPEN) {
+                        send("opened", reply);
+                    }
+                    // else refused (capacity, a pair no engine reaches): close() says so with disconnect
+                }
+                ws.resume();
+            });
+        }
+
+        /** Stereo PCMU at 8 kHz (external, internal) if offered, else a mono PCMU offer; null if none fits. */
+        private JsonNode choose(JsonNode offers) {
+            JsonNode mono = null;
+            for (JsonNode o : offers) {
+                if (!"audio".equals(o.path("type").asText()) || !"PCMU".equals(o.path("format").asText())
+                        || o.path("rate").asInt() != 8000) {
+                    continue;
+                }
+                List<String> ch = new ArrayList<>();
+                o.path("channels").forEach(c -> ch.add(c.asText()));
+                if (ch.size() == 2 && ch.contains("external") && ch.contains("internal")) {
+                    return o;
+                }
+                if (ch.size() == 1 && (ch.contains("external") || ch.contains("internal")) && mono == null) {
+                    mono = o;
+                }
+            }
+            return mono;
+        }
+
+        private void audio(Buffer buffer) {
+            if (finished || disconnecting) {
+                return;
+            }
+            if (!opened || channels.isEmpty() || closeRequested) {
+                disconnect("error", "audio " + (closeRequested ? "after 'close'" : "before the session was opened"));
+                return;
+            }
+            byte[] bytes = buffer.getBytes();
+            int n = channels.size();
+            if (bytes.length % n != 0 || bytes.length > MAX_FRAME_MS * 8 * n) {
+                disconnect("error", "an audio frame of " + bytes.length + " bytes for " + n + " channel(s)");
+                return;
+            }
+            int frames = bytes.length / n;
+            positionSamples += frames;
+            if (paused || probe || session == null) {
+                return;   // nothing is recorded while paused
+            }
+            for (int c = 0; c < n; c++) {
+                byte[] share = new byte[frames];
+                for (int i = 0; i < frames; i++) {
+                    share[i] = bytes[i * n + c];
+                }
+                deliver(session, channels.get(c), share);
+            }
+        }
+
+        private String position() {
+            return String.format(java.util.Locale.ROOT, "PT%.3fS", positionSamples / 8000.0);
+        }
+
+        private void send(String type, ObjectNode parameters) {
+            if (ws.isClosed()) {
+                return;
+            }
+            ObjectNode m = JSON.createObjectNode().put("version", "2").put("type", type).put("seq", ++serverSeq)
+                    .put("clientseq", clientSeq).put("id", id == null ? "" : id).put("position", position());
+            m.set("parameters", parameters);
+            ws.writeTextMessage(m.toString());
+        }
+
+        private void sendClosed() {
+            if (!finished) {
+                finished = true;
+                send("closed", JSON.createObjectNode());
+                closeSoon();
+            }
+        }
+
+        private void disconnect(String reason, String info) {
+            if (disconnecting || finished) {
+                return;
+            }
+            disconnecting = true;
+            LOG.info("AudioHook session {}: disconnect {} ({})", id, reason, info);
+            send("disconnect", JSON.createObjectNode().put("reason", reason).put("info", info));
+            if (session != null) {
+                session.end("error".equals(reason) ? "protocol_error" : reason, 1000);
+            }
+            closeSoon();
+        }
+
+        /** The client closes the socket after 'closed' or answers 'disconnect' with 'close'; if it does not, the server does. */
+        private void closeSoon() {
+            http.vertx().setTimer(CLOSE_GRACE_MS, t -> {
+                if (!ws.isClosed()) {
+                    ws.close((short) 1000, "");
+                }
+            });
+        }
+
+        @Override
+        public void send(SessionEvent event) {
+            // AudioHook clients take no transcripts back; events go to the archive and webhooks.
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            context.runOnContext(v -> {
+                sessionClosed = true;
+                if (closeRequested) {
+                    sendClosed();
+                } else if (!disconnecting && !finished) {
+                    disconnect(code == 1000 || code == 1001 ? "completed" : "error", reason == null ? "" : reason);
+                }
+            });
+        }
+    }
+
+    private static String shorten(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+}

@@ -1,0 +1,69 @@
+package dev.parley.telephony;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Finds a session's archive folder by a metadata value in its call.json, and reads its transcript. */
+final class Archives {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Archives() {
+    }
+
+    /** The folder whose call.json has metadata[key] = value and an end (the session closed), waiting for it. */
+    static Path await(Path root, String key, String value, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Path found = find(root, key, value);
+            if (found != null && JSON.readTree(found.resolve("call.json").toFile()).has("ended_at")) {
+                return found;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no closed archive with metadata " + key + "=" + value);
+    }
+
+    static Path find(Path root, String key, String value) throws Exception {
+        if (!Files.exists(root)) {
+            return null;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().equals("call.json")).toList()) {
+                try {
+                    JsonNode call = JSON.readTree(p.toFile());
+                    if (value.equals(call.path("metadata").path(key).asText(null))) {
+                        return p.getParent();
+                    }
+                } catch (Exception partlyWritten) {
+                    // read again on the next round
+                }
+            }
+        }
+        return null;
+    }
+
+    static List<JsonNode> transcript(Path folder) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(folder.resolve("transcript.jsonl"))) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    static List<JsonNode> ofType(List<JsonNode> events, String type) {
+        return events.stream().filter(e -> e.path("type").asText().equals(type)).toList();
+    }
+
+    static String text(List<JsonNode> events, String type, String channel) {
+        return String.join(" ", events.stream().filter(e -> e.path("type").asText().equals(type)
+                && e.path("channel").asText().equals(channel)).map(e -> e.path("text").asText()).toList());
+    }
+}

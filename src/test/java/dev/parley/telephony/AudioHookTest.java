@@ -1,0 +1,293 @@
+package dev.parley.telephony;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.telephony.audiohook.AudioHookSignature;
+import dev.parley.testing.LibriVox;
+import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WordErrorRate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Genesys AudioHook v2: message sequences shaped as the reference implementation documents them. */
+@Timeout(120)
+class AudioHookTest {
+
+    private static final String KEY = "audiohook-api-key";
+    private static final String SECRET = Base64.getEncoder().encodeToString("a client secret of 32 bytes!!!!!".getBytes());
+    private static final String PROBE = "00000000-0000-0000-0000-000000000000";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static ParleyServer parley;
+
+    @BeforeAll
+    static void start() throws Exception {
+        parley = ParleyServer.start(Map.of("parley.audiohook.api-keys", KEY, "parley.audiohook.client-secret", SECRET,
+                "parley.translation.targets", "es", "parley.session.max-queued-audio-ms", "30000"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (parley != null) {
+            parley.close();
+        }
+    }
+
+    /** A Genesys-side client: numbers its messages and tracks the server's. */
+    static final class Client {
+        final SocketClient ws;
+        final String id = UUID.randomUUID().toString();
+        long seq;
+        long serverseq;
+        long samples;
+
+        Client(SocketClient ws) {
+            this.ws = ws;
+        }
+
+        ObjectNode message(String type) {
+            ObjectNode m = JSON.createObjectNode().put("version", "2").put("id", id).put("type", type).put("seq", ++seq)
+                    .put("serverseq", serverseq).put("position", String.format(java.util.Locale.ROOT, "PT%.3fS", samples / 8000.0));
+            m.putObject("parameters");
+            return m;
+        }
+
+        JsonNode expect(String type) throws Exception {
+            JsonNode m = ws.await(r -> r.path("type").asText().equals(type) && r.path("seq").asLong() > serverseq - (type.equals("opened") ? 1 : 0)
+                    || r.path("type").asText().equals(type), Duration.ofSeconds(20));
+            serverseq = Math.max(serverseq, m.path("seq").asLong());
+            return m;
+        }
+
+        JsonNode open(String conversationId, boolean stereo) throws Exception {
+            ObjectNode open = message("open");
+            ObjectNode p = (ObjectNode) open.get("parameters");
+            p.put("organizationId", "d7934305-0972-4844-938e-9060eef73d05").put("conversationId", conversationId)
+                    .put("language", "en-US");
+            p.putObject("participant").put("id", "883efee8-3d6c-4537-b500-6d7ca4b92fa0").put("ani", "+1-555-555-1234")
+                    .put("aniName", "John Doe").put("dnis", "+1-800-555-6789");
+            var media = p.putArray("media");
+            if (stereo) {
+                media.addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("external").add("internal");
+            }
+            media.addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("external");
+            media.addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("internal");
+            p.putObject("customConfig").put("customer_targets", "es").put("agent_targets", "es");
+            ws.send(open);
+            return expect("opened");
+        }
+    }
+
+    private SocketClient connect(String key, boolean sign, String secret) throws Exception {
+        Map<String, String> h = new HashMap<>();
+        String sessionId = UUID.randomUUID().toString();
+        h.put("Audiohook-Organization-Id", "d7934305-0972-4844-938e-9060eef73d05");
+        h.put("Audiohook-Correlation-Id", "e160e428-53e2-487c-977d-96989bf5c99d");
+        if (key != null) {
+            h.put("X-API-KEY", key);
+        }
+        if (sign) {
+            long now = System.currentTimeMillis() / 1000;
+            String params = "(\"@request-target\" \"@authority\" \"audiohook-organization-id\" \"audiohook-correlation-id\" \"x-api-key\")"
+                    + ";keyid=\"" + key + "\";nonce=\"VGhpc0lzQVVuaXF1ZU5vbmNl\";alg=\"hmac-sha256\";created=" + now + ";expires=" + (now + 30);
+            String authority = "127.0.0.1:" + parley.port();
+            String base = "\"@request-target\": /audiohook\n\"@authority\": " + authority
+                    + "\n\"audiohook-organization-id\": " + h.get("Audiohook-Organization-Id")
+                    + "\n\"audiohook-correlation-id\": " + h.get("Audiohook-Correlation-Id")
+                    + "\n\"x-api-key\": " + key + "\n\"@signature-params\": " + params;
+            h.put("Signature-Input", "sig1=" + params);
+            h.put("Signature", "sig1=:" + Base64.getEncoder().encodeToString(
+                    AudioHookSignature.hmac(Base64.getDecoder().decode(secret), base)) + ":");
+        }
+        return SocketClient.connect(URI.create("ws://127.0.0.1:" + parley.port() + "/audiohook"), h);
+    }
+
+    private static long archivedSessions() throws Exception {
+        if (!Files.exists(parley.archive())) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.walk(parley.archive())) {
+            return s.filter(p -> p.getFileName().toString().equals("call.json")).count();
+        }
+    }
+
+    @Test
+    void theConnectionProbeIsAnsweredAndLeavesNothingInTheArchive() throws Exception {
+        long before = archivedSessions();
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            JsonNode opened = c.open(PROBE, true);
+            assertEquals(1, opened.path("seq").asLong());
+            assertEquals(1, opened.path("clientseq").asLong());
+            assertEquals(c.id, opened.path("id").asText());
+            assertEquals(1, opened.path("parameters").path("media").size());
+            assertEquals("[\"external\",\"internal\"]", opened.path("parameters").path("media").get(0).path("channels").toString());
+            ws.send(c.message("ping"));
+            JsonNode pong = c.expect("pong");
+            assertEquals(2, pong.path("seq").asLong());
+            assertEquals(2, pong.path("clientseq").asLong());
+            ObjectNode close = c.message("close");
+            ((ObjectNode) close.get("parameters")).put("reason", "end");
+            ws.send(close);
+            JsonNode closed = c.expect("closed");
+            assertEquals(3, closed.path("clientseq").asLong());
+        }
+        Thread.sleep(300);
+        assertEquals(before, archivedSessions());
+        assertTrue(parley.sessions().openSessions() == 0);
+    }
+
+    @Test
+    void aWrongApiKeyOrSignatureIsDisconnectedAsUnauthorized() throws Exception {
+        for (SocketClient ws : List.of(connect("wrong-key", false, SECRET), connect(null, false, SECRET),
+                connect(KEY, false, SECRET), connect(KEY, true, Base64.getEncoder().encodeToString("another secret".getBytes())))) {
+            try (ws) {
+                Client c = new Client(ws);
+                c.ws.send(openOf(c));
+                JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
+                assertEquals("unauthorized", d.path("parameters").path("reason").asText());
+                assertEquals(1, d.path("clientseq").asLong());
+                assertFalse(ws.received().stream().anyMatch(m -> m.path("type").asText().matches("opened|error")));
+            }
+        }
+    }
+
+    private static ObjectNode openOf(Client c) {
+        ObjectNode open = c.message("open");
+        ((ObjectNode) open.get("parameters")).put("conversationId", UUID.randomUUID().toString()).putArray("media")
+                .addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("external");
+        return open;
+    }
+
+    @Test
+    void protocolViolationsGetDisconnectWithReasonErrorNeverAnErrorMessage() throws Exception {
+        // wrong seq; duplicate open; message before open; malformed JSON; wrong id; unknown type; serverseq from the future; audio before open
+        List<java.util.function.Consumer<Client>> faults = List.of(
+                c -> send(c, c.message("ping").put("seq", 5)),
+                c -> send(c, openOf(c)),
+                c -> send(c, c.message("ping").put("id", UUID.randomUUID().toString())),
+                c -> send(c, c.message("dance")),
+                c -> send(c, c.message("ping").put("serverseq", 99)),
+                c -> send(c, "{\"version\":\"2\",\"type\":"));
+        for (var fault : faults) {
+            try (SocketClient ws = connect(KEY, true, SECRET)) {
+                Client c = new Client(ws);
+                c.open(PROBE, false);
+                fault.accept(c);
+                JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
+                assertEquals("error", d.path("parameters").path("reason").asText());
+                assertFalse(ws.received().stream().anyMatch(m -> m.path("type").asText().equals("error")));
+            }
+        }
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            send(c, c.message("ping"));
+            JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
+            assertEquals("error", d.path("parameters").path("reason").asText());
+        }
+    }
+
+    private static void send(Client c, Object m) {
+        try {
+            c.ws.send(m);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void signatureVerificationFollowsRfc9421() {
+        Map<String, String> h = Map.of("Signature-Input", "sig1=(\"@request-target\" \"x-api-key\");keyid=\"k\";alg=\"hmac-sha256\"",
+                "x-api-key", "k", "Signature", "sig1=:" + Base64.getEncoder().encodeToString(AudioHookSignature.hmac("s".getBytes(),
+                        "\"@request-target\": /audiohook?a=1\n\"x-api-key\": k\n\"@signature-params\": (\"@request-target\" \"x-api-key\");keyid=\"k\";alg=\"hmac-sha256\"")) + ":");
+        var ok = new AudioHookSignature.Request("GET", "http", "h", "/audiohook", "a=1", n -> h.entrySet().stream()
+                .filter(e -> e.getKey().equalsIgnoreCase(n)).map(Map.Entry::getValue).findFirst().orElse(null));
+        assertNull(AudioHookSignature.verify(ok, "k", "s".getBytes(), System.currentTimeMillis() / 1000));
+        var otherPath = new AudioHookSignature.Request("GET", "http", "h", "/audiohook", "a=2", ok.header());
+        assertEquals("signature does not verify", AudioHookSignature.verify(otherPath, "k", "s".getBytes(), 0));
+        assertEquals("keyid is not the X-API-KEY", AudioHookSignature.verify(ok, "other", "s".getBytes(), 0));
+    }
+
+    @Test
+    void aStereoCallIsTwoChannelsCustomerAndAgentEachTranscribedSeparately() throws Exception {
+        LibriVox.Recording customer = LibriVox.get("0870");
+        LibriVox.Recording agent = LibriVox.get("0920");
+        String conversation = UUID.randomUUID().toString();
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            JsonNode opened = c.open(conversation, true);
+            assertEquals("[\"external\",\"internal\"]", opened.path("parameters").path("media").get(0).path("channels").toString());
+            byte[] ext = Telephone.mulaw(customer);
+            byte[] in = Telephone.mulaw(agent);
+            int frames = Math.max(ext.length, in.length) + 4800;
+            long start = System.nanoTime();
+            for (int off = 0; off < frames; off += 1600) {       // 200 ms frames, at 3x real time
+                int n = Math.min(1600, frames - off);
+                byte[] frame = new byte[2 * n];
+                for (int i = 0; i < n; i++) {
+                    frame[2 * i] = off + i < ext.length ? ext[off + i] : (byte) 0xFF;
+                    frame[2 * i + 1] = off + i < in.length ? in[off + i] : (byte) 0xFF;
+                }
+                ws.sendBinary(frame);
+                c.samples += n;
+                if (off == 8000) {
+                    ws.send(c.message("ping"));
+                    c.expect("pong");
+                }
+                long wait = start + (long) ((off + n) / 8 * 1e6 / 3) - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000);
+                }
+            }
+            // Paused audio is not recorded.
+            ws.send(c.message("paused"));
+            byte[] held = new byte[3200];
+            ws.sendBinary(held);
+            c.samples += 1600;
+            ws.send(c.message("resumed"));
+            ObjectNode close = c.message("close");
+            ((ObjectNode) close.get("parameters")).put("reason", "end");
+            ws.send(close);
+            JsonNode closed = c.expect("closed");
+            assertEquals(c.seq, closed.path("clientseq").asLong());
+        }
+        Path folder = Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(20));
+        List<JsonNode> events = Archives.transcript(folder);
+        assertEquals("audiohook", events.get(0).path("session").path("ingest").asText());
+        double werCustomer = WordErrorRate.of(customer.transcript(), Archives.text(events, "transcript.final", "customer"));
+        double werAgent = WordErrorRate.of(agent.transcript(), Archives.text(events, "transcript.final", "agent"));
+        double batchCustomer = Telephone.batchWer(List.of(customer));
+        double batchAgent = Telephone.batchWer(List.of(agent));
+        System.out.printf("AudioHook stereo: customer WER %.3f (batch %.3f), agent WER %.3f (batch %.3f)%n",
+                werCustomer, batchCustomer, werAgent, batchAgent);
+        assertTrue(werCustomer <= batchCustomer + 0.05, "customer WER " + werCustomer);
+        assertTrue(werAgent <= batchAgent + 0.05, "agent WER " + werAgent);
+        JsonNode closed = Archives.ofType(events, "session.closed").get(0);
+        assertEquals("close", closed.path("reason").asText());
+        long expected = Math.max(Telephone.mulaw(customer).length, Telephone.mulaw(agent).length) + 4800;
+        assertEquals(expected, closed.path("audio").path("customer").path("bytes").asLong(), "nothing recorded while paused");
+        for (JsonNode e : events) {
+            if (e.path("type").asText().matches("transcript.final|translation.final")) {
+                assertTrue(e.path("channel").asText().matches("customer|agent"));
+            }
+        }
+    }
+}

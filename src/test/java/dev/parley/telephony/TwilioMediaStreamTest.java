@@ -1,0 +1,331 @@
+package dev.parley.telephony;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.audio.G711;
+import dev.parley.telephony.twilio.TwilioSignature;
+import dev.parley.testing.LibriVox;
+import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WebhookReceiver;
+import dev.parley.testing.WordErrorRate;
+import dev.parley.tts.WavInfo;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Twilio Media Streams end to end: real WebSockets, messages shaped as Twilio documents them, LibriVox audio as 8 kHz mu-law. */
+@Timeout(120)
+class TwilioMediaStreamTest {
+
+    private static final String TOKEN = "twilio-auth-token-for-tests";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static ParleyServer parley;
+    private static WebhookReceiver hooks;
+
+    @BeforeAll
+    static void start() throws Exception {
+        hooks = new WebhookReceiver();
+        parley = ParleyServer.start(Map.of("parley.twilio.auth-token", TOKEN, "parley.translation.targets", "es",
+                "parley.session.max-queued-audio-ms", "30000", "parley.webhooks.urls", hooks.url(),
+                "parley.webhooks.secret", WebhookReceiver.SECRET, "parley.recognizer.pocketsphinx.warm-decoders", "3"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (parley != null) {
+            parley.close();
+        }
+        if (hooks != null) {
+            hooks.close();
+        }
+    }
+
+    private URI uri() {
+        return parley.wsWithoutToken("/twilio/media");
+    }
+
+    private SocketClient connect() throws Exception {
+        String url = "wss://127.0.0.1:" + parley.port() + "/twilio/media";
+        return SocketClient.connect(uri(), Map.of("X-Twilio-Signature", TwilioSignature.sign(TOKEN, url)));
+    }
+
+    /** A Twilio stream: connected, start, media of each track in 20 ms messages (interleaved), stop. */
+    static final class Stream {
+        final SocketClient ws;
+        final String streamSid;
+        final String callSid;
+        long seq;
+        final Map<String, Integer> chunks = new LinkedHashMap<>();
+
+        Stream(SocketClient ws, String name) {
+            this.ws = ws;
+            this.streamSid = "MZ" + name;
+            this.callSid = "CA" + name;
+        }
+
+        void start(List<String> tracks, Map<String, String> params) throws Exception {
+            ws.send(Map.of("event", "connected", "protocol", "Call", "version", "1.0.0"));
+            ObjectNode m = JSON.createObjectNode().put("event", "start").put("sequenceNumber", Long.toString(++seq))
+                    .put("streamSid", streamSid);
+            ObjectNode s = m.putObject("start").put("accountSid", "AC0").put("streamSid", streamSid).put("callSid", callSid);
+            tracks.forEach(s.putArray("tracks")::add);
+            s.set("customParameters", JSON.valueToTree(params));
+            s.putObject("mediaFormat").put("encoding", "audio/x-mulaw").put("sampleRate", 8000).put("channels", 1);
+            ws.send(m);
+        }
+
+        void media(String track, byte[] payload) throws Exception {
+            int chunk = chunks.merge(track, 1, Integer::sum);
+            ObjectNode m = JSON.createObjectNode().put("event", "media").put("sequenceNumber", Long.toString(++seq))
+                    .put("streamSid", streamSid);
+            m.putObject("media").put("track", track).put("chunk", Integer.toString(chunk))
+                    .put("timestamp", Integer.toString((chunk - 1) * 20)).put("payload", Base64.getEncoder().encodeToString(payload));
+            ws.send(m);
+        }
+
+        /** Sends the tracks' audio in 20 ms messages, alternating tracks, at {@code speed} times real time. */
+        void audio(Map<String, byte[]> tracks, double speed) throws Exception {
+            int longest = tracks.values().stream().mapToInt(a -> a.length).max().orElse(0);
+            long startNs = System.nanoTime();
+            for (int off = 0; off < longest; off += 160) {
+                for (Map.Entry<String, byte[]> t : tracks.entrySet()) {
+                    byte[] a = t.getValue();
+                    byte[] frame = new byte[160];
+                    java.util.Arrays.fill(frame, (byte) 0xFF);
+                    if (off < a.length) {
+                        System.arraycopy(a, off, frame, 0, Math.min(160, a.length - off));
+                    }
+                    media(t.getKey(), frame);
+                }
+                long due = startNs + (long) ((off + 160) / 8 * 1e6 / speed);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+            }
+        }
+
+        void stop() throws Exception {
+            ObjectNode m = JSON.createObjectNode().put("event", "stop").put("sequenceNumber", Long.toString(++seq))
+                    .put("streamSid", streamSid);
+            m.putObject("stop").put("accountSid", "AC0").put("callSid", callSid);
+            ws.send(m);
+        }
+    }
+
+    private static byte[] silence(int ms) {
+        byte[] s = new byte[ms * 8];
+        java.util.Arrays.fill(s, (byte) 0xFF);
+        return s;
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void oneInboundTrackIsTheCustomerTranscribedTranslatedArchivedAndNotified() throws Exception {
+        LibriVox.Recording r = LibriVox.get("0870");
+        try (SocketClient ws = connect()) {
+            Stream s = new Stream(ws, "one");
+            s.start(List.of("inbound"), Map.of("customer_language", "en", "customer_targets", "es", "crm_id", "T-1"));
+            s.audio(Map.of("inbound", concat(Telephone.mulaw(r), silence(600))), 3);
+            s.stop();
+            assertEquals(1000, ws.awaitClose(Duration.ofSeconds(30)));
+            Path folder = Archives.await(parley.archive(), "call_sid", s.callSid, Duration.ofSeconds(10));
+            List<JsonNode> events = Archives.transcript(folder);
+            JsonNode created = events.get(0).path("session");
+            assertEquals("twilio", created.path("ingest").asText());
+            assertEquals("[\"customer\"]", created.path("channels").toString());
+            assertEquals("T-1", created.path("metadata").path("crm_id").asText());
+            List<JsonNode> finals = Archives.ofType(events, "transcript.final");
+            assertFalse(finals.isEmpty());
+            finals.forEach(f -> assertEquals("customer", f.path("channel").asText()));
+            Archives.ofType(events, "translation.final").forEach(t -> {
+                assertEquals("customer", t.path("channel").asText());
+                assertEquals("es", t.path("language").asText());
+            });
+            assertFalse(Archives.ofType(events, "translation.final").isEmpty());
+            assertEquals("stop", Archives.ofType(events, "session.closed").get(0).path("reason").asText());
+            double wer = WordErrorRate.of(r.transcript(), Archives.text(events, "transcript.final", "customer"));
+            double batch = Telephone.batchWer(List.of(r));
+            System.out.printf("Twilio one track: WER %.3f, batch WER of the same 8 kHz audio %.3f%n", wer, batch);
+            assertTrue(wer <= batch + 0.05, "WER " + wer + " over batch " + batch + " + 0.05");
+            String sessionId = events.get(0).path("session_id").asText();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            List<JsonNode> hooked = List.of();
+            while (System.nanoTime() < deadline) {
+                hooked = hooks.verified().stream().map(WebhookReceiver.Delivery::event)
+                        .filter(e -> e.path("session_id").asText().equals(sessionId)
+                                && e.path("type").asText().equals("transcript.final")).toList();
+                if (hooked.size() == finals.size()) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertEquals(finals.size(), hooked.size());
+            hooked.forEach(e -> assertEquals("customer", e.path("channel").asText()));
+        }
+    }
+
+    @Test
+    void twoTracksAreTwoChannelsEachTranscribedSeparately() throws Exception {
+        LibriVox.Recording customer = LibriVox.get("0870");
+        LibriVox.Recording agent = LibriVox.get("0920");
+        try (SocketClient ws = connect()) {
+            Stream s = new Stream(ws, "two");
+            s.start(List.of("inbound", "outbound"), Map.of("customer_targets", "es", "agent_targets", "es"));
+            s.audio(Map.of("inbound", concat(Telephone.mulaw(customer), silence(600)),
+                    "outbound", concat(Telephone.mulaw(agent), silence(600))), 3);
+            s.stop();
+            assertEquals(1000, ws.awaitClose(Duration.ofSeconds(30)));
+            Path folder = Archives.await(parley.archive(), "call_sid", s.callSid, Duration.ofSeconds(10));
+            List<JsonNode> events = Archives.transcript(folder);
+            assertEquals("[\"customer\",\"agent\"]", events.get(0).path("session").path("channels").toString());
+            double werCustomer = WordErrorRate.of(customer.transcript(), Archives.text(events, "transcript.final", "customer"));
+            double werAgent = WordErrorRate.of(agent.transcript(), Archives.text(events, "transcript.final", "agent"));
+            double batchCustomer = Telephone.batchWer(List.of(customer));
+            double batchAgent = Telephone.batchWer(List.of(agent));
+            System.out.printf("Twilio two tracks: customer WER %.3f (batch %.3f), agent WER %.3f (batch %.3f)%n",
+                    werCustomer, batchCustomer, werAgent, batchAgent);
+            assertTrue(werCustomer <= batchCustomer + 0.05, "customer WER " + werCustomer);
+            assertTrue(werAgent <= batchAgent + 0.05, "agent WER " + werAgent);
+            for (JsonNode t : Archives.ofType(events, "translation.final")) {
+                assertTrue(t.path("channel").asText().matches("customer|agent"));
+            }
+            JsonNode audio = Archives.ofType(events, "session.closed").get(0).path("audio");
+            assertTrue(audio.has("customer") && audio.has("agent"), audio.toString());
+        }
+    }
+
+    @Test
+    void aBidirectionalStreamHearsTheTranslationAsMulawMediaThenAMarkAndIsClearedOnBargeIn() throws Exception {
+        LibriVox.Recording first = LibriVox.get("0880");
+        LibriVox.Recording second = LibriVox.get("0930");
+        try (SocketClient ws = connect()) {
+            Stream s = new Stream(ws, "bidi");
+            s.start(List.of("inbound"), Map.of("playback", "true", "customer_targets", "es"));
+            s.audio(Map.of("inbound", concat(Telephone.mulaw(first), silence(1000))), 2);
+            JsonNode mark = ws.await(m -> m.path("event").asText().equals("mark"), Duration.ofSeconds(30));
+            String item = mark.path("mark").path("name").asText();
+            ByteArrayOutputStream played = new ByteArrayOutputStream();
+            for (JsonNode m : ws.received()) {
+                if (m == mark) {
+                    break;
+                }
+                assertEquals("media", m.path("event").asText());
+                assertEquals(s.streamSid, m.path("streamSid").asText());
+                byte[] payload = Base64.getDecoder().decode(m.path("media").path("payload").asText());
+                assertEquals(160, payload.length);
+                played.writeBytes(payload);
+            }
+            // Keep talking, as a caller does over the translation: Parley clears what it queued.
+            s.audio(Map.of("inbound", concat(Telephone.mulaw(second), silence(600))), 1);
+            ws.await(m -> m.path("event").asText().equals("clear") && m.path("streamSid").asText().equals(s.streamSid),
+                    Duration.ofSeconds(10));
+            s.stop();
+            ws.awaitClose(Duration.ofSeconds(30));
+            Path folder = Archives.await(parley.archive(), "call_sid", s.callSid, Duration.ofSeconds(10));
+            JsonNode translation = Archives.ofType(Archives.transcript(folder), "translation.final").stream()
+                    .filter(t -> t.path("item_id").asText().equals(item)).findFirst().orElseThrow();
+            long espeakMs = espeakMillis(translation.path("text").asText(), "es");
+            byte[] mulaw = played.toByteArray();
+            long playedMs = mulaw.length / 8;
+            System.out.printf("Playback of '%s': %d ms of mu-law (eSpeak NG: %d ms)%n", translation.path("text").asText(), playedMs, espeakMs);
+            assertTrue(Math.abs(playedMs - espeakMs) <= espeakMs * 0.05, playedMs + " ms played, eSpeak NG " + espeakMs + " ms");
+            double rms = dev.parley.telephony.Playback.rms(mulaw, 0, mulaw.length);
+            assertTrue(rms > 300, "the played audio is speech, not silence: RMS " + rms);
+        }
+    }
+
+    private static long espeakMillis(String text, String language) throws Exception {
+        Path wav = Files.createTempFile("espeak", ".wav");
+        try {
+            Process p = new ProcessBuilder("espeak-ng", "-v", language, "-w", wav.toString(), text).start();
+            assertEquals(0, p.waitFor());
+            return WavInfo.parse(Files.readAllBytes(wav)).durationMillis();
+        } finally {
+            Files.deleteIfExists(wav);
+        }
+    }
+
+    @Test
+    void anUpgradeWithoutAValidSignatureIsRefusedWith403() {
+        for (Map<String, String> headers : List.of(Map.<String, String>of(),
+                Map.of("X-Twilio-Signature", TwilioSignature.sign("another-token", "wss://127.0.0.1:" + parley.port() + "/twilio/media")),
+                Map.of("X-Twilio-Signature", TwilioSignature.sign(TOKEN, "wss://example.com/twilio/media")))) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> SocketClient.connect(uri(), headers));
+            WebSocketHandshakeException h = assertInstanceOf(WebSocketHandshakeException.class, e.getCause());
+            assertEquals(403, h.getResponse().statusCode());
+        }
+    }
+
+    @Test
+    void mediaBeforeStartClosesTheStreamWith1008() throws Exception {
+        try (SocketClient ws = connect()) {
+            Stream s = new Stream(ws, "early");
+            s.media("inbound", silence(20));
+            assertEquals(1008, ws.awaitClose(Duration.ofSeconds(10)));
+        }
+        try (SocketClient ws = connect()) {
+            ws.send("this is not json");
+            assertEquals(1008, ws.awaitClose(Duration.ofSeconds(10)));
+        }
+    }
+
+    @Test
+    void faultsAfterStartAreErrorsOfTheSessionWhichGoesOn() throws Exception {
+        try (SocketClient ws = connect()) {
+            Stream s = new Stream(ws, "faults");
+            s.start(List.of("inbound"), Map.of("customer_targets", ""));
+            s.media("inbound", silence(20));
+            ws.send("{not json");
+            s.start(List.of("inbound"), Map.of());  // connected after start, and a second start
+            ws.send(Map.of("event", "media", "sequenceNumber", "2", "streamSid", s.streamSid,
+                    "media", Map.of("track", "inbound", "payload", "")));      // a repeated sequenceNumber
+            ws.send(Map.of("event", "hangup", "sequenceNumber", Long.toString(++s.seq)));
+            s.media("outbound", silence(20));                                  // a track the stream did not start with
+            ws.send(Map.of("event", "media", "sequenceNumber", Long.toString(++s.seq), "streamSid", "MZother",
+                    "media", Map.of("track", "inbound", "payload", "")));
+            ws.send(Map.of("event", "media", "sequenceNumber", Long.toString(++s.seq), "streamSid", s.streamSid,
+                    "media", Map.of("track", "inbound", "payload", "!!notbase64")));
+            s.media("inbound", silence(20));
+            s.stop();
+            assertEquals(1000, ws.awaitClose(Duration.ofSeconds(20)));
+            Path folder = Archives.await(parley.archive(), "call_sid", s.callSid, Duration.ofSeconds(10));
+            List<JsonNode> events = Archives.transcript(folder);
+            List<String> codes = new ArrayList<>();
+            Archives.ofType(events, "error").forEach(e -> codes.add(e.path("code").asText()));
+            assertEquals(List.of("invalid_json", "unexpected_message", "unexpected_message", "out_of_order", "unknown_type", "invalid_message",
+                    "invalid_message", "invalid_audio"), codes);
+            JsonNode closed = Archives.ofType(events, "session.closed").get(0);
+            assertEquals("stop", closed.path("reason").asText());
+            assertEquals(320, closed.path("audio").path("customer").path("bytes").asLong(), closed.toString());
+        }
+    }
+}
