@@ -100,10 +100,9 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 Set.copyOf(list(config.string("parley.webhooks.events",
                         "session.created,transcript.final,translation.final,session.closed")))));
 
-        HealthCheckRegistry health = HealthCheckRegistry.get(context);
-        if (health != null) {
-            health.register(new RecognizerReadiness(recognizer));
-        }
+        // Camel's health registry is set up only as the context starts.
+        context.addStartupListener((started, alreadyStarted) ->
+                HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer)));
     }
 
     private static List<String> list(String commaSeparated) {
