@@ -95,7 +95,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addComponent("session", new SessionComponent(sessions));
         context.addComponent("translate", new TranslateComponent(translator));
         context.addComponent("tts", new SpeakComponent(synthesizer));
-        context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive")))));
+        context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions));
         context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup())),
                 Set.copyOf(list(config.string("parley.webhooks.events",
                         "session.created,transcript.final,translation.final,session.closed")))));

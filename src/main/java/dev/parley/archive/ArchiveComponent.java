@@ -3,6 +3,7 @@ package dev.parley.archive;
 import dev.parley.session.CallSession;
 import dev.parley.session.ParleyHeaders;
 import dev.parley.session.SessionEvent;
+import dev.parley.session.SessionRegistry;
 import dev.parley.session.StepEndpoint;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
@@ -23,14 +24,16 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ArchiveComponent extends DefaultComponent {
 
     private final TranscriptArchive archive;
+    private final SessionRegistry sessions;
     private final Map<String, Open> open = new ConcurrentHashMap<>();
 
     /** A session's archive, and the settings it was opened with for the final {@code call.json}. */
     private record Open(SessionArchive files, Map<String, Object> call) {
     }
 
-    public ArchiveComponent(TranscriptArchive archive) {
+    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions) {
         this.archive = archive;
+        this.sessions = sessions;
     }
 
     @Override
@@ -49,7 +52,12 @@ public final class ArchiveComponent extends DefaultComponent {
         }
         SessionEvent event = exchange.getMessage().getBody(SessionEvent.class);
         switch (event.type()) {
-            case "session.created" -> opened(session, event);
+            case "session.created" -> {
+                Open o = openFor(session, false);
+                if (o != null) {
+                    o.files().append(event);
+                }
+            }
             case "tts.audio" -> {
                 Open o = open.get(session.id());
                 if (o != null) {
@@ -78,19 +86,29 @@ public final class ArchiveComponent extends DefaultComponent {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private void opened(CallSession session, SessionEvent created) {
-        Map<String, Object> call = new LinkedHashMap<>((Map<String, Object>) created.field("session"));
-        call.put("session_id", session.id());
-        SessionArchive files = archive.open(session.id(), session.startedAt(), session.settings().channels(),
-                session.settings().format().sampleRate(), session.settings().format().encoding().wireName());
-        files.writeCallJson(call);
-        files.append(created);
-        open.put(session.id(), new Open(files, call));
+    /**
+     * The session's archive, opened by whichever comes first: its {@code session.created} event or
+     * its first frame of audio (which may reach the archive before the event does). Audio opens it
+     * only while the session is open, so a late frame never opens a second folder.
+     */
+    private Open openFor(CallSession session, boolean byAudio) {
+        Open existing = open.get(session.id());
+        CallSession.State state = session.state();
+        if (existing != null || state == CallSession.State.CLOSED || byAudio && state != CallSession.State.OPEN) {
+            return existing;
+        }
+        return open.computeIfAbsent(session.id(), id -> {
+            Map<String, Object> call = new LinkedHashMap<>(sessions.describe(session));
+            call.put("session_id", id);
+            SessionArchive files = archive.open(id, session.startedAt(), session.settings().channels(),
+                    session.settings().format().sampleRate(), session.settings().format().encoding().wireName());
+            files.writeCallJson(call);
+            return new Open(files, call);
+        });
     }
 
     private void audio(CallSession session, Exchange exchange) {
-        Open o = open.get(session.id());
+        Open o = session.settings().record() ? openFor(session, true) : null;
         if (o != null) {
             o.files().appendAudio(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class),
                     exchange.getMessage().getBody(byte[].class));

@@ -34,6 +34,7 @@ public final class RecognitionChannel {
     private final String language;
     private final AudioFormat format;
     private final RecognitionStream stream;
+    /** Null when the recognizer wants no audio (archive-only): nothing is resampled or fed. */
     private final Resampler resampler;
     private final LevelMonitor levels;
     private final Executor workers;
@@ -64,7 +65,7 @@ public final class RecognitionChannel {
         this.workers = workers;
         this.listener = listener;
         this.maxQueuedBytes = format.bytesFor(maxQueuedMillis);
-        this.resampler = new Resampler(format.sampleRate(), recognizer.sampleRate());
+        this.resampler = recognizer.wantsAudio() ? new Resampler(format.sampleRate(), recognizer.sampleRate()) : null;
         this.levels = new LevelMonitor(format.sampleRate(), levelWindowMillis);
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
@@ -196,8 +197,10 @@ public final class RecognitionChannel {
             listener.warning(this, "input_clipped", "Channel '" + name + "' is clipping. Lower the input "
                     + "gain, or turn off automatic gain control.");
         }
-        short[] resampled = resampler.process(pcm, 0, pcm.length);
-        stream.accept(resampled, resampled.length);
+        if (resampler != null) {
+            short[] resampled = resampler.process(pcm, 0, pcm.length);
+            stream.accept(resampled, resampled.length);
+        }
     }
 
     private void finish() {

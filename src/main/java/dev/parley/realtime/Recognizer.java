@@ -36,6 +36,14 @@ public interface Recognizer extends AutoCloseable {
     /** True once the engine can open a stream without first building a decoder. */
     boolean ready();
 
+    /**
+     * False for an engine that ignores audio (archive-only mode, {@code none}): channels then skip
+     * resampling and feeding it, and keep only the byte accounting and level checks.
+     */
+    default boolean wantsAudio() {
+        return true;
+    }
+
     @Override
     void close();
 }

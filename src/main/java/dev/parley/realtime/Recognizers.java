@@ -14,7 +14,8 @@ public final class Recognizers {
         String name = config.string("parley.recognizer", "pocketsphinx");
         return switch (name) {
             case "pocketsphinx" -> new PocketSphinxRecognizer(PocketSphinxSettings.fromProperties(config.lookup()));
-            default -> throw Config.invalid("parley.recognizer", name, "one of: pocketsphinx");
+            case "none" -> new NoRecognizer();
+            default -> throw Config.invalid("parley.recognizer", name, "one of: pocketsphinx, none");
         };
     }
 }
