@@ -36,6 +36,7 @@ public final class ListenComponent extends DefaultComponent {
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new ListenEndpoint(uri, this, http, auth, path, sessions, defaults);
+        return new IngestEndpoint(uri, this, (endpoint, processor) ->
+                new ListenConsumer(endpoint, processor, http, auth, path, sessions, defaults));
     }
 }

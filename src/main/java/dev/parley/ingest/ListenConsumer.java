@@ -7,17 +7,13 @@ import dev.parley.http.HttpServer;
 import dev.parley.security.Verdict;
 import dev.parley.security.WebSocketAuth;
 import dev.parley.session.CallSession;
-import dev.parley.session.ParleyHeaders;
 import dev.parley.session.SessionRegistry;
 import dev.parley.session.SessionSettings;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
-import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
-import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,53 +22,33 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Serves the WebSocket on Parley's HTTP server and does the upgrade itself, so that it
- * sees the request before accepting it, and handles each connection's frames on the connection's
- * own event loop: OPEN, frames and CLOSE reach the route strictly in arrival order (the stock
- * vertx-websocket consumer does not guarantee that). The route's steps therefore must not block.
+ * The {@code /v1/listen} WebSocket: checks the token and the query before a session exists, opens
+ * one session per connection, and sends its binary frames down the route as audio.
  */
-final class ListenConsumer extends DefaultConsumer {
+final class ListenConsumer extends WebSocketIngest {
 
     private static final Logger LOG = LoggerFactory.getLogger(ListenConsumer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer http;
     private final WebSocketAuth auth;
-    private final String path;
     private final SessionRegistry sessions;
     private final ListenRequest.Defaults defaults;
-    private Route route;
 
-    ListenConsumer(ListenEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth, String path, SessionRegistry sessions,
+    ListenConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth, String path, SessionRegistry sessions,
                    ListenRequest.Defaults defaults) {
-        super(endpoint, processor);
-        this.http = http;
+        super(endpoint, processor, http, path);
         this.auth = auth;
-        this.path = path;
         this.sessions = sessions;
         this.defaults = defaults;
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        route = http.router().route(path).handler(this::upgrade);
+    protected String notAWebSocket() {
+        return path() + " is a WebSocket endpoint: connect with a WebSocket client.";
     }
 
     @Override
-    protected void doStop() throws Exception {
-        if (route != null) {
-            route.remove();
-        }
-        super.doStop();
-    }
-
-    private void upgrade(RoutingContext rc) {
-        if (!"websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
-            rc.response().setStatusCode(426).putHeader("Upgrade", "websocket")
-                    .end(path + " is a WebSocket endpoint: connect with a WebSocket client.\n");
-            return;
-        }
+    protected void upgrade(RoutingContext rc) {
         SessionSettings settings;
         String invalid = null;
         try {
@@ -94,7 +70,7 @@ final class ListenConsumer extends DefaultConsumer {
             } else {
                 new Connection(ws, accepted).start();
             }
-        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path, e.getMessage()));
+        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage()));
     }
 
     private static Map<String, List<String>> query(RoutingContext rc) {
@@ -124,7 +100,7 @@ final class ListenConsumer extends DefaultConsumer {
          */
         void start() {
             ws.pause();
-            http.vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws)), false)
+            http().vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws)), false)
                     .onSuccess(opened -> {
                         session = opened;
                         if (ws.isClosed()) {
@@ -175,24 +151,7 @@ final class ListenConsumer extends DefaultConsumer {
                         + " frame must hold whole samples; got " + bytes.length + " bytes. The frame was ignored.");
                 return;
             }
-            if (session.state() != CallSession.State.OPEN) {
-                return;
-            }
-            Exchange exchange = createExchange(false);
-            try {
-                exchange.getMessage().setBody(bytes);
-                exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
-                exchange.getMessage().setHeader(ParleyHeaders.CHANNEL, ListenRequest.CHANNEL);
-                getProcessor().process(exchange);
-                if (exchange.getException() != null) {
-                    throw exchange.getException();
-                }
-            } catch (Exception e) {
-                LOG.warn("Audio route failed for session {}", session.id(), e);
-                session.rejectInput("internal", "The server could not take this frame: " + e.getMessage());
-            } finally {
-                releaseExchange(exchange, false);
-            }
+            deliver(session, ListenRequest.CHANNEL, bytes);
         }
 
         private void control(String text) {

@@ -3,7 +3,7 @@ package dev.parley.telephony.audiohook;
 import dev.parley.http.HttpServer;
 import dev.parley.session.SessionRegistry;
 import dev.parley.telephony.CallLanguages;
-import dev.parley.telephony.TelephonyEndpoint;
+import dev.parley.ingest.IngestEndpoint;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 
@@ -44,7 +44,7 @@ public final class AudioHookComponent extends DefaultComponent {
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new TelephonyEndpoint(uri, this, (endpoint, processor) ->
+        return new IngestEndpoint(uri, this, (endpoint, processor) ->
                 new AudioHookConsumer(endpoint, processor, http, sessions, settings, path));
     }
 }

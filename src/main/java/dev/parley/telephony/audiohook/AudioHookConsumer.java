@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.audio.AudioEncoding;
 import dev.parley.audio.AudioFormat;
 import dev.parley.http.HttpServer;
+import dev.parley.ingest.WebSocketIngest;
 import dev.parley.session.CallSession;
 import dev.parley.session.ClientConnection;
 import dev.parley.session.SessionEvent;
@@ -14,13 +15,11 @@ import dev.parley.session.SessionRegistry;
 import dev.parley.session.SessionSettings;
 import dev.parley.telephony.CallLanguages;
 import dev.parley.telephony.Metadata;
-import dev.parley.telephony.TelephonyConsumer;
-import dev.parley.telephony.TelephonyEndpoint;
+import dev.parley.ingest.IngestEndpoint;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.Processor;
 import org.slf4j.Logger;
@@ -43,7 +42,7 @@ import java.util.Map;
  * with reason {@code error} (the server never sends {@code error}); a failed API key or signature gets
  * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}.
  */
-final class AudioHookConsumer extends TelephonyConsumer {
+final class AudioHookConsumer extends WebSocketIngest {
 
     private static final Logger LOG = LoggerFactory.getLogger(AudioHookConsumer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,41 +50,23 @@ final class AudioHookConsumer extends TelephonyConsumer {
     private static final long CLOSE_GRACE_MS = 5000;
     private static final long MAX_FRAME_MS = 1000;
 
-    private final HttpServer http;
     private final SessionRegistry sessions;
     private final AudioHookComponent.Settings settings;
-    private final String path;
-    private Route route;
 
-    AudioHookConsumer(TelephonyEndpoint endpoint, Processor processor, HttpServer http, SessionRegistry sessions,
+    AudioHookConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, SessionRegistry sessions,
                       AudioHookComponent.Settings settings, String path) {
-        super(endpoint, processor);
-        this.http = http;
+        super(endpoint, processor, http, path);
         this.sessions = sessions;
         this.settings = settings;
-        this.path = path;
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        route = http.router().route(path).handler(this::upgrade);
+    protected String notAWebSocket() {
+        return path() + " is the WebSocket for Genesys AudioHook.";
     }
 
     @Override
-    protected void doStop() throws Exception {
-        if (route != null) {
-            route.remove();
-        }
-        super.doStop();
-    }
-
-    private void upgrade(RoutingContext rc) {
-        if (!"websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
-            rc.response().setStatusCode(426).putHeader("Upgrade", "websocket")
-                    .end(path + " is the WebSocket for Genesys AudioHook.\n");
-            return;
-        }
+    protected void upgrade(RoutingContext rc) {
         String unauthorized = authenticate(rc.request());
         String sessionHeader = rc.request().getHeader("Audiohook-Session-Id");
         Map<String, String> headers = new LinkedHashMap<>();
@@ -95,7 +76,7 @@ final class AudioHookConsumer extends TelephonyConsumer {
             }
         }
         rc.request().toWebSocket()
-                .onSuccess(ws -> new Connection(ws, http.vertx().getOrCreateContext(), unauthorized, sessionHeader, headers).start())
+                .onSuccess(ws -> new Connection(ws, http().vertx().getOrCreateContext(), unauthorized, sessionHeader, headers).start())
                 .onFailure(e -> LOG.debug("AudioHook WebSocket upgrade failed: {}", e.getMessage()));
     }
 
@@ -359,7 +340,7 @@ final class AudioHookConsumer extends TelephonyConsumer {
                     new AudioFormat(AudioEncoding.MULAW, 8000), channels, metadata.toMap(), Boolean.parseBoolean(record),
                     languages.sources(), languages.targets());
             ws.pause();
-            http.vertx().executeBlocking(() -> sessions.open(s, this), false).onComplete(r -> {
+            http().vertx().executeBlocking(() -> sessions.open(s, this), false).onComplete(r -> {
                 if (r.failed()) {
                     LOG.error("Could not open a session", r.cause());
                     disconnect("error", "the server could not open a session");
@@ -459,7 +440,7 @@ final class AudioHookConsumer extends TelephonyConsumer {
 
         /** The client closes the socket after 'closed' or answers 'disconnect' with 'close'; if it does not, the server does. */
         private void closeSoon() {
-            http.vertx().setTimer(CLOSE_GRACE_MS, t -> {
+            http().vertx().setTimer(CLOSE_GRACE_MS, t -> {
                 if (!ws.isClosed()) {
                     ws.close((short) 1000, "");
                 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.audio.AudioEncoding;
 import dev.parley.audio.AudioFormat;
 import dev.parley.http.HttpServer;
+import dev.parley.ingest.WebSocketIngest;
 import dev.parley.session.CallSession;
 import dev.parley.session.ClientConnection;
 import dev.parley.session.SessionEvent;
@@ -14,11 +15,9 @@ import dev.parley.session.SessionSettings;
 import dev.parley.telephony.CallLanguages;
 import dev.parley.telephony.Metadata;
 import dev.parley.telephony.Playback;
-import dev.parley.telephony.TelephonyConsumer;
-import dev.parley.telephony.TelephonyEndpoint;
+import dev.parley.ingest.IngestEndpoint;
 import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.Processor;
 import org.slf4j.Logger;
@@ -42,7 +41,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * after {@code start} become {@code error} events of the session (archive, webhooks); before it,
  * the connection is closed with 1008 and a reason.
  */
-final class TwilioConsumer extends TelephonyConsumer {
+final class TwilioConsumer extends WebSocketIngest {
 
     private static final Logger LOG = LoggerFactory.getLogger(TwilioConsumer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,42 +51,24 @@ final class TwilioConsumer extends TelephonyConsumer {
     private static final java.util.Set<String> RESERVED = java.util.Set.of("customer_language", "agent_language",
             "customer_targets", "agent_targets", "record", PARAM_CHANNEL, PARAM_CONVERSATION, PARAM_PLAYBACK);
 
-    private final HttpServer http;
     private final SessionRegistry sessions;
     private final TwilioComponent.Settings settings;
-    private final String path;
     private final Map<String, Call> conversations = new ConcurrentHashMap<>();
-    private Route route;
 
-    TwilioConsumer(TelephonyEndpoint endpoint, Processor processor, HttpServer http, SessionRegistry sessions,
+    TwilioConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, SessionRegistry sessions,
                    TwilioComponent.Settings settings, String path) {
-        super(endpoint, processor);
-        this.http = http;
+        super(endpoint, processor, http, path);
         this.sessions = sessions;
         this.settings = settings;
-        this.path = path;
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        route = http.router().route(path).handler(this::upgrade);
+    protected String notAWebSocket() {
+        return path() + " is the WebSocket for Twilio Media Streams.";
     }
 
     @Override
-    protected void doStop() throws Exception {
-        if (route != null) {
-            route.remove();
-        }
-        super.doStop();
-    }
-
-    private void upgrade(RoutingContext rc) {
-        if (!"websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
-            rc.response().setStatusCode(426).putHeader("Upgrade", "websocket")
-                    .end(path + " is the WebSocket for Twilio Media Streams.\n");
-            return;
-        }
+    protected void upgrade(RoutingContext rc) {
         String refusal = authenticate(rc);
         if (refusal != null) {
             LOG.warn("Refused a Twilio stream from {}: {}", rc.request().remoteAddress(), refusal);
@@ -95,7 +76,7 @@ final class TwilioConsumer extends TelephonyConsumer {
             return;
         }
         rc.request().toWebSocket()
-                .onSuccess(ws -> new Leg(ws, http.vertx().getOrCreateContext()).start())
+                .onSuccess(ws -> new Leg(ws, http().vertx().getOrCreateContext()).start())
                 .onFailure(e -> LOG.debug("Twilio WebSocket upgrade failed: {}", e.getMessage()));
     }
 
@@ -423,7 +404,7 @@ final class TwilioConsumer extends TelephonyConsumer {
         }
 
         private void open(Call c, SessionSettings s) {
-            http.vertx().executeBlocking(() -> sessions.open(s, c), false)
+            http().vertx().executeBlocking(() -> sessions.open(s, c), false)
                     .onSuccess(c.session::complete)
                     .onFailure(e -> {
                         LOG.error("Could not open a session", e);

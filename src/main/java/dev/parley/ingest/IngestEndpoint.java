@@ -1,4 +1,4 @@
-package dev.parley.telephony;
+package dev.parley.ingest;
 
 import org.apache.camel.Component;
 import org.apache.camel.Consumer;
@@ -8,12 +8,13 @@ import org.apache.camel.support.DefaultEndpoint;
 
 import java.util.function.BiFunction;
 
-/** A consumer-only endpoint ({@code from: twilio:/twilio/media}, {@code from: audiohook:/audiohook}). */
-public final class TelephonyEndpoint extends DefaultEndpoint {
+/** The endpoint of a WebSocket entry point: consumer only ({@code from: listen:/v1/listen}, {@code from: twilio:/twilio/media}). */
+public final class IngestEndpoint extends DefaultEndpoint {
 
-    private final BiFunction<TelephonyEndpoint, Processor, TelephonyConsumer> consumers;
+    private final BiFunction<IngestEndpoint, Processor, WebSocketIngest> consumers;
 
-    public TelephonyEndpoint(String uri, Component component, BiFunction<TelephonyEndpoint, Processor, TelephonyConsumer> consumers) {
+    public IngestEndpoint(String uri, Component component,
+                          BiFunction<IngestEndpoint, Processor, WebSocketIngest> consumers) {
         super(uri, component);
         this.consumers = consumers;
     }
@@ -25,7 +26,7 @@ public final class TelephonyEndpoint extends DefaultEndpoint {
 
     @Override
     public Consumer createConsumer(Processor processor) throws Exception {
-        TelephonyConsumer consumer = consumers.apply(this, processor);
+        WebSocketIngest consumer = consumers.apply(this, processor);
         configureConsumer(consumer);
         return consumer;
     }

@@ -1,0 +1,92 @@
+package dev.parley.ingest;
+
+import dev.parley.http.HttpServer;
+import dev.parley.session.CallSession;
+import dev.parley.session.ParleyHeaders;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every WebSocket entry point shares (browsers and API clients, Twilio, AudioHook): it serves
+ * its path on Parley's HTTP server and does the upgrade itself, so it sees the request before
+ * accepting it; each connection's frames are handled on that connection's event loop, so OPEN,
+ * frames and CLOSE reach the route strictly in arrival order (the stock vertx-websocket consumer
+ * does not guarantee that). Each frame of a channel's audio goes down the route as one exchange;
+ * the route's steps therefore must not block.
+ */
+public abstract class WebSocketIngest extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WebSocketIngest.class);
+
+    private final HttpServer http;
+    private final String path;
+    private Route route;
+
+    protected WebSocketIngest(Endpoint endpoint, Processor processor, HttpServer http, String path) {
+        super(endpoint, processor);
+        this.http = http;
+        this.path = path;
+    }
+
+    protected HttpServer http() {
+        return http;
+    }
+
+    protected String path() {
+        return path;
+    }
+
+    /** Handles a WebSocket upgrade request for this path: check it, then upgrade or refuse. */
+    protected abstract void upgrade(RoutingContext rc);
+
+    /** What a plain HTTP request to this path is told. */
+    protected abstract String notAWebSocket();
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        route = http.router().route(path).handler(rc -> {
+            if ("websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
+                upgrade(rc);
+            } else {
+                rc.response().setStatusCode(426).putHeader("Upgrade", "websocket").end(notAWebSocket() + "\n");
+            }
+        });
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (route != null) {
+            route.remove();
+        }
+        super.doStop();
+    }
+
+    /** Sends one frame of a channel's audio down the route; a failure becomes an {@code internal} error of the session. */
+    public void deliver(CallSession session, String channel, byte[] audio) {
+        if (session.state() != CallSession.State.OPEN) {
+            return;
+        }
+        Exchange exchange = createExchange(false);
+        try {
+            exchange.getMessage().setBody(audio);
+            exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
+            exchange.getMessage().setHeader(ParleyHeaders.CHANNEL, channel);
+            getProcessor().process(exchange);
+            if (exchange.getException() != null) {
+                throw exchange.getException();
+            }
+        } catch (Exception e) {
+            LOG.warn("Audio route failed for session {}", session.id(), e);
+            session.rejectInput("internal", "The server could not take this frame: " + e.getMessage());
+        } finally {
+            releaseExchange(exchange, false);
+        }
+    }
+}
