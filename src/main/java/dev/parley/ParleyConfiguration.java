@@ -7,6 +7,7 @@ import dev.parley.http.HttpServer;
 import dev.parley.http.LanguagesEndpoint;
 import dev.parley.http.WebPage;
 import dev.parley.ingest.ListenComponent;
+import dev.parley.ingest.openai.TranscriptionComponent;
 import dev.parley.realtime.RealtimeComponent;
 import dev.parley.realtime.Recognizer;
 import dev.parley.realtime.Recognizers;
@@ -43,7 +44,7 @@ import java.util.stream.Collectors;
 
 /**
  * Builds Parley's parts from its settings and registers them as the Camel components that the
- * routes name: {@code listen}, {@code realtime}, {@code session}, {@code translate}, {@code tts},
+ * routes name: {@code listen}, {@code openai-realtime}, {@code realtime}, {@code session}, {@code translate}, {@code tts},
  * {@code archive} and {@code webhook}.
  */
 public final class ParleyConfiguration implements CamelConfiguration {
@@ -91,6 +92,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addComponent("listen", new ListenComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         dev.parley.telephony.Telephony.register(context, config, http, sessions, recognizer, targets);
+        context.addComponent("openai-realtime", new TranscriptionComponent(http, webSocketAuth, sessions,
+                config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         context.addComponent("realtime", new RealtimeComponent());
         context.addComponent("session", new SessionComponent(sessions));
         context.addComponent("translate", new TranslateComponent(translator));

@@ -1,6 +1,9 @@
 package dev.parley.realtime;
 
-/** What a {@link RecognitionChannel} reports to its session, from the channel's worker thread. */
+/**
+ * What a {@link RecognitionChannel} reports to its session, from the channel's worker thread (or,
+ * for results of an engine that recognises remotely, from that engine's thread).
+ */
 public interface ChannelListener {
 
     void partial(RecognitionChannel channel, int utterance, String text);
@@ -15,4 +18,31 @@ public interface ChannelListener {
 
     /** Every accepted byte has been recognised and the final results delivered. */
     void finished(RecognitionChannel channel);
+
+    /** The recognizer heard speech begin, at {@code atMs} in the channel's audio. */
+    default void speechStarted(RecognitionChannel channel, int utterance, long atMs) {
+    }
+
+    /** The speech of an utterance ended at {@code atMs}; its final (or {@link #noResult}) follows. */
+    default void speechStopped(RecognitionChannel channel, int utterance, long atMs) {
+    }
+
+    /** An announced utterance ended with nothing recognised, or was discarded. */
+    default void noResult(RecognitionChannel channel, int utterance) {
+    }
+
+    /**
+     * A {@link RecognitionChannel#commit()} is about to take effect: every result of the audio before
+     * it has been reported; the utterance in progress, if any, ends now.
+     */
+    default void committing(RecognitionChannel channel) {
+    }
+
+    /** A {@link RecognitionChannel#commit()} took effect: the results of the audio before it were delivered. */
+    default void committed(RecognitionChannel channel) {
+    }
+
+    /** A {@link RecognitionChannel#clear()} took effect: the utterance in progress was discarded. */
+    default void cleared(RecognitionChannel channel) {
+    }
 }

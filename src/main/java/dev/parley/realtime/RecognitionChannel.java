@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Queue;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,6 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The queue is bounded in milliseconds of audio: a channel that falls behind real time beyond it
  * drops new frames, counts them and says so, rather than growing without bound.
+ *
+ * <p>{@link #commit()} and {@link #clear()} (manual turn detection) take effect in order with the
+ * frames around them. A {@link #tap} sees the results the session's listener sees, after it.
  */
 public final class RecognitionChannel {
 
@@ -39,6 +44,7 @@ public final class RecognitionChannel {
     private final LevelMonitor levels;
     private final Executor workers;
     private final ChannelListener listener;
+    private volatile ChannelListener tap;
     private final long maxQueuedBytes;
 
     private final Queue<Entry> queue = new ConcurrentLinkedQueue<>();
@@ -51,7 +57,10 @@ public final class RecognitionChannel {
     // Owned by whichever worker runs the channel's turn; turns never overlap.
     private final MessageDigest digest;
     private long bytesProcessed;
-    /** Stream time (ms) at which audio went missing, mapped to the total missing up to then. */
+    /**
+     * Stream time (ms) at which audio went missing, mapped to the total missing up to then. Locked:
+     * an engine that recognises remotely reports results from its own thread.
+     */
     private final NavigableMap<Long, Long> gaps = new TreeMap<>();
     private long droppedMillisSeen;
     private volatile ChannelStats finalStats;
@@ -65,7 +74,7 @@ public final class RecognitionChannel {
         this.workers = workers;
         this.listener = listener;
         this.maxQueuedBytes = format.bytesFor(maxQueuedMillis);
-        this.resampler = recognizer.wantsAudio() ? new Resampler(format.sampleRate(), recognizer.sampleRate()) : null;
+        this.resampler = recognizer.wantsAudio() ? new Resampler(format.sampleRate(), recognizer.sampleRate(format.sampleRate())) : null;
         this.levels = new LevelMonitor(format.sampleRate(), levelWindowMillis);
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
@@ -109,6 +118,42 @@ public final class RecognitionChannel {
             queue.add(new Entry(null, bytes));
             schedule();
         }
+    }
+
+    /**
+     * Ends the utterance in progress once the frames queued before have been recognised, as if the
+     * speaker had paused; {@link ChannelListener#committed} follows its results. Returns false if
+     * the channel has ended.
+     */
+    public boolean commit() {
+        return mark(Entry.COMMIT);
+    }
+
+    /**
+     * Discards the utterance in progress once the frames queued before have been recognised;
+     * {@link ChannelListener#cleared} follows. Returns false if the channel has ended.
+     */
+    public boolean clear() {
+        return mark(Entry.CLEAR);
+    }
+
+    /**
+     * Adds a second listener that receives the results the session's listener receives, after it:
+     * partials, finals, speech events, commits, clears and the end (not warnings and errors, which
+     * reach the client as session events). An ingest endpoint that speaks another protocol than
+     * Parley's events reads results here.
+     */
+    public void tap(ChannelListener tap) {
+        this.tap = tap;
+    }
+
+    private boolean mark(Entry marker) {
+        if (ended.get()) {
+            return false;
+        }
+        queue.add(marker);
+        schedule();
+        return true;
     }
 
     /** No more audio: once the queue is drained, the last utterance is finalised. Idempotent. */
@@ -166,9 +211,20 @@ public final class RecognitionChannel {
                     finish();
                     return;
                 }
+                if (entry == Entry.COMMIT) {
+                    commitStream();
+                    continue;
+                }
+                if (entry == Entry.CLEAR) {
+                    stream.clear();
+                    each(l -> l.cleared(this));
+                    continue;
+                }
                 if (entry.audio() == null) {
                     droppedMillisSeen += format.millisOf(entry.droppedBytes());
-                    gaps.put(format.millisOf(bytesProcessed), droppedMillisSeen);
+                    synchronized (gaps) {
+                        gaps.put(format.millisOf(bytesProcessed), droppedMillisSeen);
+                    }
                     continue;
                 }
                 queuedBytes.addAndGet(-entry.audio().length);
@@ -203,37 +259,105 @@ public final class RecognitionChannel {
         }
     }
 
-    private void finish() {
+    private void commitStream() {
+        each(l -> l.committing(this));
+        CompletionStage<Void> done;
         try {
-            stream.flush();
-        } finally {
-            stream.close();
-            finalStats = new ChannelStats(bytesProcessed, HexFormat.of().formatHex(digest.digest()),
-                    bytesDropped.get(), format.millisOf(bytesProcessed));
-            listener.finished(this);
+            done = stream.commit();
+        } catch (RuntimeException e) {
+            done = CompletableFuture.failedFuture(e);
         }
+        done.whenComplete((ok, failure) -> {
+            if (failure != null) {
+                listener.error(this, "recognizer_failed", "Recognition failed on channel '" + name + "': "
+                        + failure.getMessage());
+            }
+            each(l -> l.committed(this));
+        });
+    }
+
+    /** Ends the stream; an engine with results still on their way finishes when they have arrived. */
+    private void finish() {
+        CompletionStage<Void> done;
+        try {
+            done = stream.flushAsync();
+        } catch (RuntimeException e) {
+            done = CompletableFuture.failedFuture(e);
+        }
+        done.whenComplete((ok, failure) -> {
+            try {
+                if (failure != null) {
+                    listener.error(this, "recognizer_failed", "Recognition failed on channel '" + name + "': "
+                            + failure.getMessage());
+                }
+                stream.close();
+            } finally {
+                finalStats = new ChannelStats(bytesProcessed, HexFormat.of().formatHex(digest.digest()),
+                        bytesDropped.get(), format.millisOf(bytesProcessed));
+                each(l -> l.finished(this));
+            }
+        });
     }
 
     /** Maps a time on the recognizer's timeline to the channel's, adding back audio dropped before it. */
     private long channelTime(long streamMillis) {
-        Map.Entry<Long, Long> gap = gaps.floorEntry(streamMillis);
-        return streamMillis + (gap == null ? 0 : gap.getValue());
+        synchronized (gaps) {
+            Map.Entry<Long, Long> gap = gaps.floorEntry(streamMillis);
+            return streamMillis + (gap == null ? 0 : gap.getValue());
+        }
+    }
+
+    /** Calls the session's listener, then the tap if there is one. */
+    private void each(java.util.function.Consumer<ChannelListener> call) {
+        call.accept(listener);
+        ChannelListener t = tap;
+        if (t != null) {
+            call.accept(t);
+        }
     }
 
     private final class StreamListener implements RecognitionListener {
+        private final RecognitionChannel channel = RecognitionChannel.this;
+
         @Override
         public void partial(int utterance, String text) {
-            listener.partial(RecognitionChannel.this, utterance, text);
+            each(l -> l.partial(channel, utterance, text));
         }
 
         @Override
         public void complete(int utterance, String text, long startMs, long endMs) {
-            listener.complete(RecognitionChannel.this, utterance, text, channelTime(startMs), channelTime(endMs));
+            long start = channelTime(startMs);
+            long end = channelTime(endMs);
+            each(l -> l.complete(channel, utterance, text, start, end));
+        }
+
+        @Override
+        public void speechStarted(int utterance, long atMs) {
+            long at = channelTime(atMs);
+            each(l -> l.speechStarted(channel, utterance, at));
+        }
+
+        @Override
+        public void speechStopped(int utterance, long atMs) {
+            long at = channelTime(atMs);
+            each(l -> l.speechStopped(channel, utterance, at));
+        }
+
+        @Override
+        public void noResult(int utterance) {
+            each(l -> l.noResult(channel, utterance));
+        }
+
+        @Override
+        public void error(String code, String message) {
+            listener.error(channel, code, message);
         }
     }
 
-    /** What the worker takes from the queue: a frame, a gap where frames were dropped, or the end. */
+    /** What the worker takes from the queue: a frame, a gap where frames were dropped, a marker, or the end. */
     private record Entry(byte[] audio, long droppedBytes) {
         static final Entry END = new Entry(null, 0);
+        static final Entry COMMIT = new Entry(null, 0);
+        static final Entry CLEAR = new Entry(null, 0);
     }
 }

@@ -18,10 +18,18 @@ public interface Recognizer extends AutoCloseable {
     int sampleRate();
 
     /**
+     * Sample rate that {@link RecognitionStream#accept} expects for a channel whose audio arrives at
+     * {@code sourceRate}: an engine may take telephone audio at its own rate rather than resampled.
+     */
+    default int sampleRate(int sourceRate) {
+        return sampleRate();
+    }
+
+    /**
      * Opens a stream for one channel. Never blocks waiting for a free decoder.
      *
      * @param sourceRate the sample rate the channel's audio had before it was resampled to
-     *     {@link #sampleRate()}: it tells the engine what kind of audio to expect (8000 is
+     *     {@link #sampleRate(int)}: it tells the engine what kind of audio to expect (8000 is
      *     telephone band)
      * @throws CapacityException when every decoder is in use
      */

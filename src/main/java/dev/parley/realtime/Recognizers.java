@@ -1,6 +1,8 @@
 package dev.parley.realtime;
 
 import dev.parley.Config;
+import dev.parley.realtime.openai.OpenAiRecognizer;
+import dev.parley.realtime.openai.OpenAiRecognizerSettings;
 import dev.parley.realtime.pocketsphinx.PocketSphinxRecognizer;
 import dev.parley.realtime.pocketsphinx.PocketSphinxSettings;
 
@@ -14,8 +16,9 @@ public final class Recognizers {
         String name = config.string("parley.recognizer", "pocketsphinx");
         return switch (name) {
             case "pocketsphinx" -> new PocketSphinxRecognizer(PocketSphinxSettings.fromProperties(config.lookup()));
+            case "openai" -> new OpenAiRecognizer(OpenAiRecognizerSettings.fromProperties(config.lookup()));
             case "none" -> new NoRecognizer();
-            default -> throw Config.invalid("parley.recognizer", name, "one of: pocketsphinx, none");
+            default -> throw Config.invalid("parley.recognizer", name, "one of: pocketsphinx, openai, none");
         };
     }
 }

@@ -33,8 +33,9 @@ final class Telephone {
         StringBuilder ctl = new StringBuilder();
         for (LibriVox.Recording r : recordings) {
             Path ul = dir.resolve(r.id() + ".ul");
-            run("sox", r.wav().toString(), "-r", "8000", "-e", "mu-law", "-t", "raw", ul.toString());
-            run("sox", "-t", "raw", "-r", "8000", "-e", "mu-law", "-c", "1", ul.toString(), "-r", "16000", "-e", "signed",
+            // -D: no dither, so the reference is the same on every run (sox dithers by default).
+            run("sox", "-D", r.wav().toString(), "-r", "8000", "-e", "mu-law", "-t", "raw", ul.toString());
+            run("sox", "-D", "-t", "raw", "-r", "8000", "-e", "mu-law", "-c", "1", ul.toString(), "-r", "16000", "-e", "signed",
                     "-b", "16", dir.resolve(r.id() + ".wav").toString());
             ctl.append(r.id()).append('\n');
         }

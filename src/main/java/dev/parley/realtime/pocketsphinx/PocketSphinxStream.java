@@ -3,6 +3,8 @@ package dev.parley.realtime.pocketsphinx;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
 
 /**
@@ -36,7 +38,10 @@ import java.util.regex.Pattern;
  * or of an unusual caller. Partials are the first pass's.
  *
  * <p>Utterance numbers are assigned when the VAD enters speech and consumed only if a partial or
- * final was delivered under them, so the listener sees 0, 1, 2... without gaps.
+ * final was delivered under them, so the listener sees 0, 1, 2... without gaps. The listener also
+ * hears where the VAD put speech: {@code speechStarted} when it enters speech (at the first frame
+ * of the run that triggered it), {@code speechStopped} when the utterance ends (at its end as the
+ * final reports it), then the final or {@code noResult}.
  *
  * <p>Not thread-safe: one thread at a time, as {@link RecognitionStream} requires. Exceptions thrown
  * by the listener propagate out of {@link #accept}; the rest of that call's samples are dropped but
@@ -151,6 +156,35 @@ public final class PocketSphinxStream implements RecognitionStream {
         }
     }
 
+    /** Ends the utterance in progress as if the speaker had paused; the stream goes on. */
+    @Override
+    public CompletionStage<Void> commit() {
+        flush();
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Discards the utterance in progress without searching it; the stream goes on. */
+    @Override
+    public void clear() {
+        ensureOpen();
+        if (!uttStarted) {
+            return;
+        }
+        boolean announced = inSpeech;
+        uttStarted = false;
+        inSpeech = false;
+        decoder.endUtt();
+        lastEnd = fed;
+        int n = number;
+        if (numberUsed) {
+            number++;
+        }
+        numberUsed = false;
+        if (announced) {
+            listener.noResult(n);
+        }
+    }
+
     @Override
     public void close() {
         if (closed) {
@@ -230,6 +264,7 @@ public final class PocketSphinxStream implements RecognitionStream {
         lastPartial = "";
         lastCheck = fed;
         lastEmit = fed;
+        listener.speechStarted(number, toMs(speechStart));
     }
 
     private void speechEnded() {
@@ -286,8 +321,12 @@ public final class PocketSphinxStream implements RecognitionStream {
             number++;
         }
         numberUsed = false;
+        long endMs = Math.max(toMs(start) + 1, toMs(end));
+        listener.speechStopped(n, endMs);
         if (deliver) {
-            listener.complete(n, text, toMs(start), Math.max(toMs(start) + 1, toMs(end)));
+            listener.complete(n, text, toMs(start), endMs);
+        } else {
+            listener.noResult(n);
         }
     }
 

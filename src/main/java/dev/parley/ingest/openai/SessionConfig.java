@@ -1,0 +1,337 @@
+package dev.parley.ingest.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.audio.AudioEncoding;
+import dev.parley.audio.AudioFormat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A transcription session's settings as the GA protocol describes them ({@code session.audio.input}:
+ * format, transcription, turn detection, noise reduction; {@code include}), changed by
+ * {@code session.update} and shown in {@code session.created}/{@code session.updated}. An update is
+ * checked whole before any of it applies: a refused one changes nothing.
+ */
+final class SessionConfig {
+
+    static final String PCM = "audio/pcm";
+    static final String PCMU = "audio/pcmu";
+    static final String PCMA = "audio/pcma";
+    static final int PCM_RATE = 24000;
+    static final int G711_RATE = 8000;
+
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    /** Why an update was refused, shaped as the service's {@code error} object. */
+    record Refusal(String type, String code, String message, String param) {
+        static Refusal invalidValue(String message, String param) {
+            return new Refusal("invalid_request_error", "invalid_value", message, param);
+        }
+
+        static Refusal invalidType(String param, String expected, JsonNode got) {
+            return new Refusal("invalid_request_error", "invalid_type", "Invalid type for '" + param + "': expected "
+                    + expected + ", but got " + kind(got) + " instead.", param);
+        }
+    }
+
+    private String format = PCM;
+    private String model;
+    private String language;
+    private String prompt = "";
+    /** Null: no turn detection, the client commits. */
+    private ObjectNode turnDetection;
+    private String noiseReduction;
+    private List<String> include = List.of();
+
+    SessionConfig(String model, String language) {
+        this.model = model;
+        this.language = language;
+        this.turnDetection = serverVad();
+    }
+
+    /** Whether the service detects turns itself ({@code server_vad} or {@code semantic_vad}). */
+    boolean vad() {
+        return turnDetection != null;
+    }
+
+    String language() {
+        return language;
+    }
+
+    String formatType() {
+        return format;
+    }
+
+    /** How the audio reaches Parley's recognizer: A-law is decoded to PCM16 at its own rate. */
+    AudioFormat parleyFormat() {
+        return switch (format) {
+            case PCMU -> new AudioFormat(AudioEncoding.MULAW, G711_RATE);
+            case PCMA -> new AudioFormat(AudioEncoding.PCM16, G711_RATE);
+            default -> new AudioFormat(AudioEncoding.PCM16, PCM_RATE);
+        };
+    }
+
+    /** Bytes of wire audio in a millisecond: 48 for 24 kHz PCM16, 8 for G.711. */
+    int bytesPerMilli() {
+        return PCM.equals(format) ? PCM_RATE * 2 / 1000 : G711_RATE / 1000;
+    }
+
+    /**
+     * Applies a {@code session} object. {@code audioStarted}: audio was appended, so the format and
+     * language are fixed. Returns why it was refused, or null once applied.
+     */
+    Refusal apply(JsonNode session, boolean audioStarted, Set<String> languages) {
+        if (session == null || session.isMissingNode()) {
+            return new Refusal("invalid_request_error", "missing_required_parameter",
+                    "Missing required parameter: 'session'.", "session");
+        }
+        if (!session.isObject()) {
+            return Refusal.invalidType("session", "an object", session);
+        }
+        JsonNode type = session.get("type");
+        if (type != null && !type.isNull() && !"transcription".equals(type.asText())) {
+            return Refusal.invalidValue("Invalid value: '" + type.asText() + "'. This endpoint serves transcription "
+                    + "sessions only (connect with ?intent=transcription). Supported values are: 'transcription'.",
+                    "session.type");
+        }
+        String newFormat = format;
+        String newModel = model;
+        String newLanguage = language;
+        String newPrompt = prompt;
+        ObjectNode newTurn = turnDetection;
+        String newNoise = noiseReduction;
+        List<String> newInclude = include;
+
+        JsonNode audio = session.get("audio");
+        JsonNode input = audio == null || audio.isNull() ? null : audio.get("input");
+        if (audio != null && !audio.isNull() && !audio.isObject()) {
+            return Refusal.invalidType("session.audio", "an object", audio);
+        }
+        if (input != null && !input.isNull() && !input.isObject()) {
+            return Refusal.invalidType("session.audio.input", "an object", input);
+        }
+        if (input != null && input.isObject()) {
+            JsonNode f = input.get("format");
+            if (f != null && !f.isNull()) {
+                if (!f.isObject()) {
+                    return Refusal.invalidType("session.audio.input.format", "an object", f);
+                }
+                String t = f.path("type").asText("");
+                if (!Set.of(PCM, PCMU, PCMA).contains(t)) {
+                    return Refusal.invalidValue("Invalid value: '" + t + "'. Supported values are: 'audio/pcm', "
+                            + "'audio/pcmu', and 'audio/pcma'.", "session.audio.input.format.type");
+                }
+                JsonNode r = f.get("rate");
+                if (PCM.equals(t) && r != null && !r.isNull() && !(r.canConvertToInt() && r.asInt() == PCM_RATE)) {
+                    return Refusal.invalidValue("Invalid value: " + r + ". Supported values are: " + PCM_RATE + ".",
+                            "session.audio.input.format.rate");
+                }
+                newFormat = t;
+            }
+            JsonNode tr = input.get("transcription");
+            if (tr != null && !tr.isNull()) {
+                if (!tr.isObject()) {
+                    return Refusal.invalidType("session.audio.input.transcription", "an object", tr);
+                }
+                JsonNode m = tr.get("model");
+                if (m != null && !m.isNull()) {
+                    if (!m.isTextual() || m.asText().isBlank()) {
+                        return Refusal.invalidType("session.audio.input.transcription.model", "a string", m);
+                    }
+                    newModel = m.asText();
+                }
+                JsonNode l = tr.get("language");
+                if (l != null && !l.isNull()) {
+                    if (!l.isTextual()) {
+                        return Refusal.invalidType("session.audio.input.transcription.language", "a string", l);
+                    }
+                    if (!languages.contains(l.asText())) {
+                        return Refusal.invalidValue("Invalid value: '" + l.asText() + "'. Supported values are: "
+                                + quoted(new TreeSet<>(languages)) + ".", "session.audio.input.transcription.language");
+                    }
+                    newLanguage = l.asText();
+                }
+                JsonNode p = tr.get("prompt");
+                if (p != null && !p.isNull()) {
+                    if (!p.isTextual()) {
+                        return Refusal.invalidType("session.audio.input.transcription.prompt", "a string", p);
+                    }
+                    newPrompt = p.asText();
+                }
+            }
+            if (input.has("turn_detection")) {
+                JsonNode td = input.get("turn_detection");
+                if (td.isNull()) {
+                    newTurn = null;
+                } else {
+                    Object checked = turnDetection(td);
+                    if (checked instanceof Refusal refusal) {
+                        return refusal;
+                    }
+                    newTurn = (ObjectNode) checked;
+                }
+            }
+            if (input.has("noise_reduction")) {
+                JsonNode nr = input.get("noise_reduction");
+                if (nr.isNull()) {
+                    newNoise = null;
+                } else {
+                    String t = nr.path("type").asText("");
+                    if (!t.equals("near_field") && !t.equals("far_field")) {
+                        return Refusal.invalidValue("Invalid value: '" + t + "'. Supported values are: 'near_field' "
+                                + "and 'far_field'.", "session.audio.input.noise_reduction.type");
+                    }
+                    newNoise = t;
+                }
+            }
+        }
+        JsonNode inc = session.get("include");
+        if (inc != null && !inc.isNull()) {
+            if (!inc.isArray()) {
+                return Refusal.invalidType("session.include", "an array", inc);
+            }
+            List<String> values = new ArrayList<>();
+            inc.forEach(v -> values.add(v.asText()));
+            newInclude = List.copyOf(values);
+        }
+        if (audioStarted && !newFormat.equals(format)) {
+            return Refusal.invalidValue("The input audio format cannot change once audio has been appended (it is '"
+                    + format + "'); open a new session for another format.", "session.audio.input.format");
+        }
+        if (audioStarted && !Objects.equals(newLanguage, language)) {
+            return Refusal.invalidValue("The transcription language cannot change once audio has been appended (it is '"
+                    + language + "'); open a new session for another language.",
+                    "session.audio.input.transcription.language");
+        }
+        format = newFormat;
+        model = newModel;
+        language = newLanguage;
+        prompt = newPrompt;
+        turnDetection = newTurn;
+        noiseReduction = newNoise;
+        include = newInclude;
+        return null;
+    }
+
+    /** The session object of {@code session.created} and {@code session.updated}. */
+    ObjectNode toJson(String sessionId, long expiresAt) {
+        ObjectNode session = NODES.objectNode();
+        session.put("type", "transcription");
+        session.put("object", "realtime.transcription_session");
+        session.put("id", sessionId);
+        session.put("expires_at", expiresAt);
+        ObjectNode input = session.putObject("audio").putObject("input");
+        ObjectNode f = input.putObject("format");
+        f.put("type", format);
+        if (PCM.equals(format)) {
+            f.put("rate", PCM_RATE);
+        }
+        if (noiseReduction == null) {
+            input.putNull("noise_reduction");
+        } else {
+            input.putObject("noise_reduction").put("type", noiseReduction);
+        }
+        ObjectNode t = input.putObject("transcription");
+        t.put("model", model);
+        t.put("language", language);
+        t.put("prompt", prompt);
+        if (turnDetection == null) {
+            input.putNull("turn_detection");
+        } else {
+            input.set("turn_detection", turnDetection.deepCopy());
+        }
+        if (include.isEmpty()) {
+            session.putNull("include");
+        } else {
+            ArrayNode list = session.putArray("include");
+            include.forEach(list::add);
+        }
+        return session;
+    }
+
+    private static ObjectNode serverVad() {
+        ObjectNode vad = NODES.objectNode();
+        vad.put("type", "server_vad");
+        vad.put("threshold", 0.5);
+        vad.put("prefix_padding_ms", 300);
+        vad.put("silence_duration_ms", 500);
+        vad.putNull("idle_timeout_ms");
+        return vad;
+    }
+
+    /** A checked turn detection object, or the refusal. */
+    private static Object turnDetection(JsonNode td) {
+        String param = "session.audio.input.turn_detection";
+        if (!td.isObject()) {
+            return Refusal.invalidType(param, "an object or null", td);
+        }
+        String type = td.path("type").asText("");
+        ObjectNode out = NODES.objectNode();
+        if (type.equals("server_vad")) {
+            ObjectNode base = serverVad();
+            JsonNode threshold = td.get("threshold");
+            if (threshold != null && !threshold.isNull()) {
+                if (!threshold.isNumber() || threshold.asDouble() < 0 || threshold.asDouble() > 1) {
+                    return Refusal.invalidValue("Invalid 'threshold': expected a number from 0 to 1, got " + threshold + ".",
+                            param + ".threshold");
+                }
+                base.put("threshold", threshold.asDouble());
+            }
+            for (String ms : List.of("prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms")) {
+                JsonNode v = td.get(ms);
+                if (v != null && !v.isNull()) {
+                    if (!v.canConvertToInt() || v.asInt() < 0) {
+                        return Refusal.invalidValue("Invalid '" + ms + "': expected a whole number of milliseconds, got "
+                                + v + ".", param + "." + ms);
+                    }
+                    base.put(ms, v.asInt());
+                }
+            }
+            out = base;
+        } else if (type.equals("semantic_vad")) {
+            out.put("type", "semantic_vad");
+            String eagerness = td.path("eagerness").asText("auto");
+            if (!Set.of("low", "medium", "high", "auto").contains(eagerness)) {
+                return Refusal.invalidValue("Invalid value: '" + eagerness + "'. Supported values are: 'low', 'medium', "
+                        + "'high', and 'auto'.", param + ".eagerness");
+            }
+            out.put("eagerness", eagerness);
+        } else {
+            return Refusal.invalidValue("Invalid value: '" + type + "'. Supported values are: 'server_vad' and "
+                    + "'semantic_vad'.", param + ".type");
+        }
+        return out;
+    }
+
+    private static String quoted(Set<String> values) {
+        List<String> q = new ArrayList<>();
+        values.forEach(v -> q.add("'" + v + "'"));
+        return String.join(", ", q);
+    }
+
+    static String kind(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return "null";
+        }
+        if (node.isTextual()) {
+            return "a string";
+        }
+        if (node.isNumber()) {
+            return "a number";
+        }
+        if (node.isBoolean()) {
+            return "a boolean";
+        }
+        if (node.isArray()) {
+            return "an array";
+        }
+        return "an object";
+    }
+}

@@ -1,0 +1,103 @@
+package dev.parley.ingest.openai;
+
+import dev.parley.http.HttpServer;
+import dev.parley.security.Verdict;
+import dev.parley.security.WebSocketAuth;
+import dev.parley.session.SessionRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Serves {@code /v1/realtime?intent=transcription} on Parley's HTTP server (which offers no
+ * WebSocket extensions: the official Java SDK refuses any). It checks the upgrade before accepting
+ * it: a plain HTTP request gets 426, a wrong query 400, a missing or wrong credential 401 (as the
+ * service answers; the SDKs report the status), each with a JSON body shaped as the service's errors. Each accepted connection is handled on its own event
+ * loop, so its events reach the route in arrival order; the route's steps must not block.
+ */
+final class TranscriptionConsumer extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TranscriptionConsumer.class);
+
+    private final HttpServer http;
+    private final WebSocketAuth auth;
+    private final String path;
+    private final SessionRegistry sessions;
+    private final TranscriptionRequest.Defaults defaults;
+    private Route route;
+
+    TranscriptionConsumer(TranscriptionEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth,
+                          String path, SessionRegistry sessions, TranscriptionRequest.Defaults defaults) {
+        super(endpoint, processor);
+        this.http = http;
+        this.auth = auth;
+        this.path = path;
+        this.sessions = sessions;
+        this.defaults = defaults;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        route = http.router().route(path).handler(this::upgrade);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (route != null) {
+            route.remove();
+        }
+        super.doStop();
+    }
+
+    private void upgrade(RoutingContext rc) {
+        if (!"websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
+            refuse(rc, 426, "invalid_request_error", "websocket_required",
+                    path + " is a WebSocket endpoint: connect with a WebSocket client.");
+            return;
+        }
+        Map<String, List<String>> query = new LinkedHashMap<>();
+        rc.queryParams().forEach(e -> query.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+        TranscriptionRequest request;
+        try {
+            request = TranscriptionRequest.parse(query, defaults);
+        } catch (TranscriptionRequest.Invalid e) {
+            refuse(rc, 400, "invalid_request_error", "invalid_request", e.getMessage());
+            return;
+        }
+        List<String> tokens = query.getOrDefault("token", List.of());
+        Verdict verdict = auth.check(tokens.isEmpty() ? null : tokens.get(0), rc.request().getHeader("Authorization"));
+        if (verdict.reason() == Verdict.Reason.CAPACITY) {
+            rc.response().putHeader("Retry-After", "2");
+            refuse(rc, 503, "server_error", "capacity", verdict.message());
+            return;
+        }
+        if (!verdict.ok()) {
+            rc.response().putHeader("WWW-Authenticate", "Bearer");
+            refuse(rc, 401, "invalid_request_error", "invalid_api_key", verdict.message());
+            return;
+        }
+        rc.request().toWebSocket().onSuccess(ws -> {
+            Context ctx = Vertx.currentContext();
+            new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name()).start();
+        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path, e.getMessage()));
+    }
+
+    private static void refuse(RoutingContext rc, int status, String type, String code, String message) {
+        JsonObject error = new JsonObject().put("type", type).put("code", code).put("message", message)
+                .putNull("param").putNull("event_id");
+        rc.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                .end(new JsonObject().put("error", error).encode());
+    }
+}
