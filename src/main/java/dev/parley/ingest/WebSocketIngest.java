@@ -48,6 +48,11 @@ public abstract class WebSocketIngest extends DefaultConsumer {
     /** What a plain HTTP request to this path is told. */
     protected abstract String notAWebSocket();
 
+    /** Answers a plain HTTP request to this path: 426, with {@link #notAWebSocket()} as text. */
+    protected void answerPlainHttp(RoutingContext rc) {
+        rc.response().setStatusCode(426).putHeader("Upgrade", "websocket").end(notAWebSocket() + "\n");
+    }
+
     @Override
     protected void doStart() throws Exception {
         super.doStart();
@@ -55,7 +60,7 @@ public abstract class WebSocketIngest extends DefaultConsumer {
             if ("websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
                 upgrade(rc);
             } else {
-                rc.response().setStatusCode(426).putHeader("Upgrade", "websocket").end(notAWebSocket() + "\n");
+                answerPlainHttp(rc);
             }
         });
     }

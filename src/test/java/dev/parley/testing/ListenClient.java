@@ -109,14 +109,27 @@ public final class ListenClient implements WebSocket.Listener, AutoCloseable {
 
     public String closeReason() { return closeReason; }
 
+    private String closeDescription() {
+        try {
+            return closed.getNow(new int[] {-1})[0] + " " + closeReason;
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+    }
+
     /** Waits for an event that matches. */
     public Received await(Predicate<Received> match, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
+            boolean wasClosed = closed.isDone();
             for (Received r : events) {
                 if (match.test(r)) {
                     return r;
                 }
+            }
+            if (wasClosed) {
+                throw new AssertionError("The server closed the connection (" + closeDescription() + ") before a matching"
+                        + " event; received: " + types());
             }
             Thread.sleep(20);
         }

@@ -1,6 +1,7 @@
 package dev.parley.ingest.openai;
 
 import dev.parley.http.HttpServer;
+import dev.parley.ingest.IngestEndpoint;
 import dev.parley.security.WebSocketAuth;
 import dev.parley.session.SessionRegistry;
 import org.apache.camel.Endpoint;
@@ -40,6 +41,7 @@ public final class TranscriptionComponent extends DefaultComponent {
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new TranscriptionEndpoint(uri, this, http, auth, path, sessions, defaults);
+        return new IngestEndpoint(uri, this, (endpoint, processor) ->
+                new TranscriptionConsumer(endpoint, processor, http, auth, path, sessions, defaults));
     }
 }

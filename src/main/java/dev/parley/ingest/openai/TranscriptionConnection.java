@@ -8,14 +8,12 @@ import dev.parley.realtime.ChannelListener;
 import dev.parley.realtime.RecognitionChannel;
 import dev.parley.session.CallSession;
 import dev.parley.session.ClientConnection;
-import dev.parley.session.ParleyHeaders;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.SessionRegistry;
 import dev.parley.session.SessionSettings;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
-import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -339,23 +337,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     }
 
     private void route(byte[] frame) {
-        if (frame.length == 0 || session.state() != CallSession.State.OPEN) {
-            return;
-        }
-        Exchange exchange = consumer.createExchange(false);
-        try {
-            exchange.getMessage().setBody(frame);
-            exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
-            exchange.getMessage().setHeader(ParleyHeaders.CHANNEL, CHANNEL);
-            consumer.getProcessor().process(exchange);
-            if (exchange.getException() != null) {
-                throw exchange.getException();
-            }
-        } catch (Exception e) {
-            LOG.warn("Audio route failed for session {}", session.id(), e);
-            session.rejectInput("internal", "The server could not take this audio: " + e.getMessage());
-        } finally {
-            consumer.releaseExchange(exchange, false);
+        if (frame.length > 0) {
+            consumer.deliver(session, CHANNEL, frame);
         }
     }
 

@@ -1,16 +1,16 @@
 package dev.parley.ingest.openai;
 
 import dev.parley.http.HttpServer;
+import dev.parley.ingest.IngestEndpoint;
+import dev.parley.ingest.WebSocketIngest;
 import dev.parley.security.Verdict;
 import dev.parley.security.WebSocketAuth;
 import dev.parley.session.SessionRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.Processor;
-import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,47 +26,34 @@ import java.util.Map;
  * service answers; the SDKs report the status), each with a JSON body shaped as the service's errors. Each accepted connection is handled on its own event
  * loop, so its events reach the route in arrival order; the route's steps must not block.
  */
-final class TranscriptionConsumer extends DefaultConsumer {
+final class TranscriptionConsumer extends WebSocketIngest {
 
     private static final Logger LOG = LoggerFactory.getLogger(TranscriptionConsumer.class);
 
-    private final HttpServer http;
     private final WebSocketAuth auth;
-    private final String path;
     private final SessionRegistry sessions;
     private final TranscriptionRequest.Defaults defaults;
-    private Route route;
 
-    TranscriptionConsumer(TranscriptionEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth,
+    TranscriptionConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth,
                           String path, SessionRegistry sessions, TranscriptionRequest.Defaults defaults) {
-        super(endpoint, processor);
-        this.http = http;
+        super(endpoint, processor, http, path);
         this.auth = auth;
-        this.path = path;
         this.sessions = sessions;
         this.defaults = defaults;
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        route = http.router().route(path).handler(this::upgrade);
+    protected String notAWebSocket() {
+        return path() + " is a WebSocket endpoint: connect with a WebSocket client.";
     }
 
     @Override
-    protected void doStop() throws Exception {
-        if (route != null) {
-            route.remove();
-        }
-        super.doStop();
+    protected void answerPlainHttp(RoutingContext rc) {
+        refuse(rc, 426, "invalid_request_error", "websocket_required", notAWebSocket());
     }
 
-    private void upgrade(RoutingContext rc) {
-        if (!"websocket".equalsIgnoreCase(rc.request().getHeader("Upgrade"))) {
-            refuse(rc, 426, "invalid_request_error", "websocket_required",
-                    path + " is a WebSocket endpoint: connect with a WebSocket client.");
-            return;
-        }
+    @Override
+    protected void upgrade(RoutingContext rc) {
         Map<String, List<String>> query = new LinkedHashMap<>();
         rc.queryParams().forEach(e -> query.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
         TranscriptionRequest request;
@@ -91,7 +78,7 @@ final class TranscriptionConsumer extends DefaultConsumer {
         rc.request().toWebSocket().onSuccess(ws -> {
             Context ctx = Vertx.currentContext();
             new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name()).start();
-        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path, e.getMessage()));
+        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage()));
     }
 
     private static void refuse(RoutingContext rc, int status, String type, String code, String message) {
