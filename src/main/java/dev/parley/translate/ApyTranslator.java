@@ -42,8 +42,9 @@ public final class ApyTranslator implements Translator {
     public CompletableFuture<String> translate(String text, String from, String to) {
         String src = LanguageCodes.normalize(from);
         String dst = LanguageCodes.normalize(to);
-        if (text == null || text.isBlank() || src.equals(dst)) {
-            return CompletableFuture.completedFuture(text == null || text.isBlank() ? "" : text);
+        CompletableFuture<String> trivial = Translators.nothingToTranslate(text, src, dst);
+        if (trivial != null) {
+            return trivial;
         }
         String langpair = LanguageCodes.toIso3(src).orElse(src) + "|" + LanguageCodes.toIso3(dst).orElse(dst);
         // format=txt: an utterance is plain text (APy's default deformatter is HTML);

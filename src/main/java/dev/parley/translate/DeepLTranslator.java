@@ -56,8 +56,9 @@ public final class DeepLTranslator implements Translator {
     public CompletableFuture<String> translate(String text, String from, String to) {
         String src = LanguageCodes.normalize(from);
         String dst = LanguageCodes.normalize(to);
-        if (text == null || text.isBlank() || src.equals(dst)) {
-            return CompletableFuture.completedFuture(text == null || text.isBlank() ? "" : text);
+        CompletableFuture<String> trivial = Translators.nothingToTranslate(text, src, dst);
+        if (trivial != null) {
+            return trivial;
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("text", List.of(text));

@@ -58,8 +58,9 @@ public final class OpenAiTranslator implements Translator {
     public CompletableFuture<String> translate(String text, String from, String to) {
         String src = LanguageCodes.normalize(from);
         String dst = LanguageCodes.normalize(to);
-        if (text == null || text.isBlank() || src.equals(dst)) {
-            return CompletableFuture.completedFuture(text == null || text.isBlank() ? "" : text);
+        CompletableFuture<String> trivial = Translators.nothingToTranslate(text, src, dst);
+        if (trivial != null) {
+            return trivial;
         }
         if (!pairs.getOrDefault(src, Set.of()).contains(dst)) {
             return CompletableFuture.failedFuture(new TranslationException("OpenAI translation is configured for "

@@ -1,6 +1,8 @@
 package dev.parley.translate;
 
 import dev.parley.Config;
+
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /** Builds the translator that {@code parley.translator} names; see {@link TranslatorSettings} for the keys. */
@@ -50,5 +52,16 @@ public final class Translators {
             }
         }
         return translator;
+    }
+
+    /**
+     * The answer when there is nothing to translate (blank text, or the same language on both
+     * sides), or null when the engine has work to do. Languages are already normalised.
+     */
+    static CompletableFuture<String> nothingToTranslate(String text, String from, String to) {
+        if (text == null || text.isBlank()) {
+            return CompletableFuture.completedFuture("");
+        }
+        return from.equals(to) ? CompletableFuture.completedFuture(text) : null;
     }
 }
