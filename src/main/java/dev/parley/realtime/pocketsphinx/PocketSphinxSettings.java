@@ -16,9 +16,12 @@ import java.util.function.Function;
 /**
  * Immutable configuration of the embedded PocketSphinx recognizer.
  *
- * <p>Search defaults are PocketSphinx 5prealpha's own: {@code -beam 1e-48 -wbeam 7e-29 -pbeam 1e-48
- * -lw 6.5 -maxhmmpf 30000 -fwdflat yes -bestpath yes -pl_window 5 -vad_threshold 2.0
- * -vad_startspeech 10 -vad_prespeech 20}. The endpoint silence defaults to 500 ms
+ * <p>Search defaults are PocketSphinx 5prealpha's own ({@code -beam 1e-48 -wbeam 7e-29 -pbeam 1e-48
+ * -lw 6.5 -maxhmmpf 30000 -bestpath yes -pl_window 5 -vad_threshold 2.0 -vad_startspeech 10
+ * -vad_prespeech 20}) but for {@code -fwdflat no}: the flat-lexicon pass runs over the whole
+ * utterance after its end of speech (80-250 ms for 2-7 s utterances here, on the way to every final)
+ * and did not make streamed finals better: over the LibriVox tests 108 word errors with it, 102
+ * without (docs/benchmarks.md). The endpoint silence defaults to 500 ms
  * ({@code -vad_postspeech 50}, also PocketSphinx's default). Models default to the Debian package
  * {@code pocketsphinx-en-us}. Pool: {@value #DEFAULT_POOL_SIZE} decoders at most (each ~90 MB of
  * native memory), {@value #DEFAULT_WARM_DECODERS} built at start.
@@ -39,7 +42,7 @@ public final class PocketSphinxSettings {
     public static final double DEFAULT_PBEAM = 1e-48;
     public static final double DEFAULT_LW = 6.5;
     public static final int DEFAULT_MAXHMMPF = 30000;
-    public static final boolean DEFAULT_FWDFLAT = true;
+    public static final boolean DEFAULT_FWDFLAT = false;
     public static final boolean DEFAULT_BESTPATH = true;
     public static final int DEFAULT_PL_WINDOW = 5;
     public static final int DEFAULT_ENDPOINT_SILENCE_MS = 500;

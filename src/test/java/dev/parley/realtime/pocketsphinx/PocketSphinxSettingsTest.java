@@ -46,7 +46,7 @@ class PocketSphinxSettingsTest {
         assertEquals("1.0e-48", arg(s, "-pbeam"));
         assertEquals("6.5", arg(s, "-lw"));
         assertEquals("30000", arg(s, "-maxhmmpf"));
-        assertEquals("yes", arg(s, "-fwdflat"));
+        assertEquals("no", arg(s, "-fwdflat"));
         assertEquals("yes", arg(s, "-bestpath"));
         assertEquals("5", arg(s, "-pl_window"));
         assertEquals("50", arg(s, "-vad_postspeech"));
