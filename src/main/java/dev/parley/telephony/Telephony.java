@@ -29,11 +29,17 @@ public final class Telephony {
                 CallLanguages.configured(config.string("parley.telephony.agent-targets", null)),
                 defaultTargets, recognizer.languages(), recognizer.name());
         languages.checkDefaults();
+        String publicUrl = config.string("parley.twilio.public-url", null);
+        if (publicUrl != null && !publicUrl.matches("wss://[^/?#]+/[^?#]*")) {
+            // Twilio signs the wss:// URL of the <Stream>, which has no query string.
+            throw Config.invalid("parley.twilio.public-url", publicUrl,
+                    "the wss:// URL of the <Stream>, without a query string, e.g. wss://parley.example.com/twilio/media");
+        }
         boolean record = config.bool("parley.record.default", true);
         boolean authRequired = config.bool("parley.auth.required", true);
 
         context.addComponent("twilio", new TwilioComponent(http, sessions, new TwilioComponent.Settings(
-                config.string("parley.twilio.auth-token", null), config.string("parley.twilio.public-url", null),
+                config.string("parley.twilio.auth-token", null), publicUrl,
                 authRequired, record, languages,
                 config.integer("parley.twilio.barge-in-ms", 200, 20, 5000), 800)));
         context.addComponent("audiohook", new AudioHookComponent(http, sessions, new AudioHookComponent.Settings(

@@ -92,18 +92,19 @@ final class TwilioConsumer extends WebSocketIngest {
             return "no X-Twilio-Signature";
         }
         String uri = rc.request().uri();
-        List<String> candidates = new ArrayList<>();
-        if (settings.publicUrl() != null && !settings.publicUrl().isBlank()) {
-            String base = settings.publicUrl();
-            int q = uri.indexOf('?');
-            candidates.add(base + (q >= 0 ? uri.substring(q) : ""));
-        }
+        int query = uri.indexOf('?');
+        String publicUrl = settings.publicUrl();
         String host = rc.request().getHeader("Host");
-        if (host != null) {
-            candidates.add("wss://" + host + uri);
-            candidates.add("https://" + host + uri);
+        if (publicUrl == null && host == null) {
+            return "no Host header to check X-Twilio-Signature with (set parley.twilio.public-url)";
         }
-        return TwilioSignature.verify(settings.authToken(), signature, candidates) ? null : "X-Twilio-Signature does not verify";
+        List<String> urls = TwilioSignature.upgradeUrls(publicUrl, host, query < 0 ? uri : uri.substring(0, query));
+        if (TwilioSignature.verify(settings.authToken(), signature, urls)) {
+            return null;
+        }
+        // Twilio signs the stream's URL without a query string; a <Stream url> with one does not connect.
+        return "X-Twilio-Signature does not verify for " + urls.get(0)
+                + (query < 0 ? "" : " (Media Streams URLs carry no query string: use <Parameter>)");
     }
 
     /**
