@@ -101,7 +101,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions));
         context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup())),
                 Set.copyOf(list(config.string("parley.webhooks.events",
-                        "session.created,transcript.final,translation.final,session.closed")))));
+                        "session.created,session.joined,transcript.final,translation.final,session.closed")))));
 
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) ->

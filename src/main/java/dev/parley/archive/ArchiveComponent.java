@@ -18,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The archive in routes. {@code archive:record} takes every event of a session: it opens the
  * session's folder on {@code session.created}, appends events (and captions, and TTS WAVs), and
- * closes it after {@code session.closed}. {@code archive:audio} appends a frame of received audio.
+ * closes it after {@code session.closed}; {@code session.joined} rewrites {@code call.json} with the
+ * session's metadata as it now is. {@code archive:audio} appends a frame of received audio.
  * Sessions that did not consent to recording are skipped.
  */
 public final class ArchiveComponent extends DefaultComponent {
@@ -63,6 +64,14 @@ public final class ArchiveComponent extends DefaultComponent {
                 if (o != null) {
                     o.files().writeTts(event.itemId(), event.language(),
                             Base64.getDecoder().decode((String) event.field("audio")));
+                    o.files().append(event);
+                }
+            }
+            case "session.joined" -> {
+                Open o = open.get(session.id());
+                if (o != null) {
+                    o.call().put("metadata", event.field("metadata"));
+                    o.files().writeCallJson(o.call());
                     o.files().append(event);
                 }
             }

@@ -39,6 +39,7 @@ public final class CallSession implements ChannelListener {
     private volatile State state = State.OPEN;
     private volatile long lastAudioNanos = System.nanoTime();
     private volatile Instant endedAt;
+    private volatile Map<String, String> metadata;
     private String endReason;
     private int closeCode = 1000;
     private boolean closing;
@@ -50,6 +51,7 @@ public final class CallSession implements ChannelListener {
         this.recognizer = recognizer;
         this.client = client;
         this.registry = registry;
+        this.metadata = settings.metadata();
         this.outbox = new SerialExecutor(registry.eventThreads());
     }
 
@@ -66,6 +68,9 @@ public final class CallSession implements ChannelListener {
     public Instant endedAt() { return endedAt; }
 
     public Collection<RecognitionChannel> channels() { return channels.values(); }
+
+    /** Caller metadata: what the session was opened with, and what streams that joined it added. */
+    public Map<String, String> metadata() { return metadata; }
 
     void addChannel(RecognitionChannel channel) {
         channels.put(channel.name(), channel);
@@ -108,6 +113,26 @@ public final class CallSession implements ChannelListener {
         lastAudioNanos = System.nanoTime();
         RecognitionChannel ch = channels.get(channel);
         return state == State.OPEN && ch != null && ch.offer(frame);
+    }
+
+    /**
+     * A stream joined the session (telephony: a call's second leg, carrying {@code channel}): the
+     * session's metadata is now {@code metadata}, which a {@code session.joined} event carries.
+     */
+    public void joined(String channel, Map<String, String> metadata) {
+        this.metadata = Map.copyOf(metadata);
+        emit(SessionEvent.of("session.joined").channel(channel).field("metadata", this.metadata));
+    }
+
+    /**
+     * Ends one channel's input while the session goes on (a call leg hung up): its last utterance is
+     * recognised now rather than when the session ends.
+     */
+    public void endChannel(String channel) {
+        RecognitionChannel ch = channels.get(channel);
+        if (ch != null) {
+            ch.endOfInput();
+        }
     }
 
     /** Moves a channel's timeline on over audio the sender discarded (see {@link RecognitionChannel#skip}). */

@@ -176,7 +176,7 @@ public final class SessionRegistry extends ServiceSupport {
         json.put("encoding", s.format().encoding().wireName());
         json.put("rate", s.format().sampleRate());
         json.put("channels", List.copyOf(s.channels()));
-        json.put("metadata", s.metadata());
+        json.put("metadata", session.metadata());
         json.put("record", s.record());
         json.put("engines", engines);
         json.put("started_at", session.startedAt().toString());

@@ -99,6 +99,33 @@ public final class CallLanguages {
         return new Resolved(sources, targets);
     }
 
+    /**
+     * Null when a stream joining a call agrees with the languages the call was opened with, else which
+     * parameter differs. A joining stream may repeat the call's parameters, not change them: its
+     * channels are already being recognised and translated.
+     */
+    public static String disagreement(Map<String, String> params, Resolved call) throws Invalid {
+        for (String channel : call.sources().keySet()) {
+            String key = channel + "_language";
+            String spoken = call.sources().get(channel);
+            String given = language(params, key, spoken);
+            if (!given.equals(spoken)) {
+                return key + "=" + given + ", but in this conversation the " + channel + " speaks " + spoken;
+            }
+            key = channel + "_targets";
+            if (params.containsKey(key)) {
+                Set<String> targets = new java.util.TreeSet<>(list(params.get(key), key));
+                targets.remove(spoken);
+                Set<String> current = new java.util.TreeSet<>(call.targets().get(channel));
+                if (!targets.equals(current)) {
+                    return key + "=" + String.join(",", targets) + ", but in this conversation the " + channel
+                            + "'s words are translated into " + (current.isEmpty() ? "nothing" : String.join(",", current));
+                }
+            }
+        }
+        return null;
+    }
+
     /** Languages and targets per channel. */
     public record Resolved(Map<String, String> sources, Map<String, List<String>> targets) {
         public String first() {

@@ -15,15 +15,26 @@ public final class Metadata {
 
     /** Adds a value if there is room and the key (lower-cased, other characters as {@code _}) is usable. */
     public Metadata put(String key, String value) {
-        if (key == null || value == null || entries.size() >= MAX_ENTRIES) {
-            return this;
-        }
-        String k = key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT)
-                .replaceAll("[^a-z0-9_-]", "_");
-        if (KEY.matcher(k).matches()) {
+        String k = key(key);
+        if (k != null && value != null && (entries.size() < MAX_ENTRIES || entries.containsKey(k))) {
             entries.put(k, value.length() > MAX_VALUE ? value.substring(0, MAX_VALUE) : value);
         }
         return this;
+    }
+
+    /** As {@link #put}, unless the key already has a value. */
+    public Metadata putIfAbsent(String key, String value) {
+        String k = key(key);
+        return k == null || entries.containsKey(k) ? this : put(k, value);
+    }
+
+    private static String key(String key) {
+        if (key == null) {
+            return null;
+        }
+        String k = key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT)
+                .replaceAll("[^a-z0-9_-]", "_");
+        return KEY.matcher(k).matches() ? k : null;
     }
 
     public Map<String, String> toMap() {

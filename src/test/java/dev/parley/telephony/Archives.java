@@ -31,6 +31,19 @@ final class Archives {
         throw new AssertionError("no closed archive with metadata " + key + "=" + value);
     }
 
+    /** The folder whose call.json has metadata[key] = value, closed or not, waiting for it. */
+    static Path awaitOpen(Path root, String key, String value, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Path found = find(root, key, value);
+            if (found != null) {
+                return found;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no archive with metadata " + key + "=" + value);
+    }
+
     static Path find(Path root, String key, String value) throws Exception {
         if (!Files.exists(root)) {
             return null;

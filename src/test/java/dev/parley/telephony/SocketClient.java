@@ -22,6 +22,7 @@ final class SocketClient implements WebSocket.Listener, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final List<JsonNode> received = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private volatile String closeReason;
     private final StringBuilder text = new StringBuilder();
     private WebSocket ws;
 
@@ -63,6 +64,11 @@ final class SocketClient implements WebSocket.Listener, AutoCloseable {
         return closed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The reason the server gave when it closed the socket. */
+    String closeReason() {
+        return closeReason;
+    }
+
     boolean isClosed() {
         return closed.isDone();
     }
@@ -84,6 +90,7 @@ final class SocketClient implements WebSocket.Listener, AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closeReason = reason;
         closed.complete(statusCode);
         return null;
     }

@@ -3,7 +3,6 @@ package dev.parley.telephony;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.parley.audio.G711;
 import dev.parley.telephony.twilio.TwilioSignature;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ParleyServer;
@@ -24,7 +23,10 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -224,6 +226,157 @@ class TwilioMediaStreamTest {
             JsonNode audio = Archives.ofType(events, "session.closed").get(0).path("audio");
             assertTrue(audio.has("customer") && audio.has("agent"), audio.toString());
         }
+    }
+
+    @Test
+    void twoLegsOfAConversationAreOneSessionInWhichEachPartyHearsTheOthersWordsTranslated() throws Exception {
+        LibriVox.Recording customer = LibriVox.get("0870");
+        LibriVox.Recording agent = LibriVox.get("0920");
+        String conversation = "CAconversation";
+        // Offline both parties speak English; their words go to different targets, so who hears what shows.
+        Map<String, String> languages = Map.of("customer_targets", "es", "agent_targets", "ca");
+        try (SocketClient a = connect(); SocketClient b = connect()) {
+            Stream legA = new Stream(a, "legA");
+            legA.start(List.of("inbound"), with(languages, "conversation", conversation, "channel", "customer",
+                    "playback", "true", "crm_id", "T-2"));
+            Archives.awaitOpen(parley.archive(), "customer_call_sid", legA.callSid, Duration.ofSeconds(10));
+            assertRefused(with(Map.of("agent_targets", "es"), "conversation", conversation, "channel", "agent"), "agent_targets");
+            // The customer waits on the line for a second before the agent's leg joins.
+            legA.audio(Map.of("inbound", silence(1000)), 2);
+
+            Stream legB = new Stream(b, "legB");
+            legB.start(List.of("inbound"), with(languages, "conversation", conversation, "channel", "agent",
+                    "playback", "true", "crm_id", "ignored", "agent_id", "A-7"));
+            Archives.awaitOpen(parley.archive(), "agent_call_sid", legB.callSid, Duration.ofSeconds(10));
+            assertRefused(Map.of("conversation", conversation, "channel", "agent"), "already has a stream for the agent");
+
+            CompletableFuture<Void> agentSpeaks = CompletableFuture.runAsync(() -> {
+                try {
+                    legB.audio(Map.of("inbound", concat(Telephone.mulaw(agent), silence(1000))), 2);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            legA.audio(Map.of("inbound", concat(Telephone.mulaw(customer), silence(1000))), 2);
+            agentSpeaks.get(30, TimeUnit.SECONDS);
+            a.await(m -> m.path("event").asText().equals("mark"), Duration.ofSeconds(30));
+            b.await(m -> m.path("event").asText().equals("mark"), Duration.ofSeconds(30));
+            // The customer hangs up first; the session lasts until the agent's leg ends too.
+            legA.stop();
+            Thread.sleep(500);
+            assertFalse(a.isClosed() || b.isClosed(), "one leg's stop does not end the conversation");
+            legB.stop();
+            assertEquals(1000, a.awaitClose(Duration.ofSeconds(30)));
+            assertEquals(1000, b.awaitClose(Duration.ofSeconds(30)));
+
+            Path folder = Archives.await(parley.archive(), "call_sid", legA.callSid, Duration.ofSeconds(10));
+            JsonNode metadata = JSON.readTree(folder.resolve("call.json").toFile()).path("metadata");
+            assertEquals(legA.callSid, metadata.path("customer_call_sid").asText());
+            assertEquals(legA.streamSid, metadata.path("customer_stream_sid").asText());
+            assertEquals(legB.callSid, metadata.path("agent_call_sid").asText());
+            assertEquals(legB.streamSid, metadata.path("agent_stream_sid").asText());
+            assertEquals("T-2", metadata.path("crm_id").asText(), "the first leg's parameters stay");
+            assertEquals("A-7", metadata.path("agent_id").asText(), "the second leg's new parameters are added");
+
+            List<JsonNode> events = Archives.transcript(folder);
+            assertEquals("[\"customer\",\"agent\"]", events.get(0).path("session").path("channels").toString());
+            List<JsonNode> joined = Archives.ofType(events, "session.joined");
+            assertEquals(1, joined.size());
+            assertEquals("agent", joined.get(0).path("channel").asText());
+            assertEquals(legB.callSid, joined.get(0).path("metadata").path("agent_call_sid").asText());
+            assertFalse(Archives.text(events, "transcript.final", "customer").isBlank());
+            assertFalse(Archives.text(events, "transcript.final", "agent").isBlank());
+            // The agent's times are the session's: its audio starts a second into it.
+            Archives.ofType(events, "transcript.final").stream().filter(f -> f.path("channel").asText().equals("agent"))
+                    .forEach(f -> assertTrue(f.path("start_ms").asLong() >= 1000, f.toString()));
+            for (JsonNode t : Archives.ofType(events, "translation.final")) {
+                assertEquals(t.path("channel").asText().equals("customer") ? "es" : "ca", t.path("language").asText(), t.toString());
+            }
+            List<JsonNode> closed = Archives.ofType(events, "session.closed");
+            assertEquals(1, closed.size());
+            assertEquals("stop", closed.get(0).path("reason").asText());
+            assertTrue(closed.get(0).path("audio").path("agent").path("bytes").asLong() > 0, closed.get(0).toString());
+
+            // Each leg hears, as 160-byte mu-law media then a mark, eSpeak NG speaking the other party's words.
+            int heardByAgent = assertHears(b, legB, events, "customer", "es");
+            int heardByCustomer = assertHears(a, legA, events, "agent", "ca");
+            System.out.printf("Twilio conversation: the agent heard %d translations of the customer, the customer %d of the agent%n",
+                    heardByAgent, heardByCustomer);
+
+            String sessionId = events.get(0).path("session_id").asText();
+            Map<String, String> archived = new LinkedHashMap<>();
+            events.stream().filter(e -> List.of("session.created", "session.joined", "transcript.final", "translation.final",
+                    "session.closed").contains(e.path("type").asText()))
+                    .forEach(e -> archived.put(e.path("event_id").asText(), e.path("channel").asText()));
+            Map<String, String> hooked = new LinkedHashMap<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (hooked.size() < archived.size() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                hooked.clear();
+                hooks.verified().stream().map(WebhookReceiver.Delivery::event)
+                        .filter(e -> e.path("session_id").asText().equals(sessionId))
+                        .forEach(e -> hooked.put(e.path("event_id").asText(), e.path("channel").asText()));
+            }
+            assertEquals(new TreeMap<>(archived), new TreeMap<>(hooked),
+                    "webhooks get the archive's events, each with its channel");
+        }
+    }
+
+    @Test
+    void aLanguageTheRecognizerCannotHearRefusesTheStreamSayingSo() throws Exception {
+        // Offline only English is heard: a Spanish-speaking customer needs parley.recognizer=openai.
+        assertRefused(Map.of("customer_language", "es"), "the customer speaks 'es' but the 'pocketsphinx' recognizer knows only en");
+    }
+
+    /** A stream with these parameters is refused with 1008 and a reason that says why. */
+    private void assertRefused(Map<String, String> params, String reason) throws Exception {
+        try (SocketClient ws = connect()) {
+            new Stream(ws, "refused" + System.nanoTime()).start(List.of("inbound"), params);
+            assertEquals(1008, ws.awaitClose(Duration.ofSeconds(10)));
+            assertTrue(ws.closeReason().contains(reason), ws.closeReason());
+        }
+    }
+
+    /**
+     * Every mark the leg got names a translation of {@code speaker}'s words into {@code language}, and
+     * the 160-byte media before it are eSpeak NG's rendering of that translation. Returns the marks.
+     */
+    private static int assertHears(SocketClient ws, Stream leg, List<JsonNode> events, String speaker, String language)
+            throws Exception {
+        ByteArrayOutputStream played = new ByteArrayOutputStream();
+        int marks = 0;
+        for (JsonNode m : ws.received()) {
+            String event = m.path("event").asText();
+            assertEquals(leg.streamSid, m.path("streamSid").asText());
+            if (event.equals("media")) {
+                byte[] payload = Base64.getDecoder().decode(m.path("media").path("payload").asText());
+                assertEquals(160, payload.length);
+                played.writeBytes(payload);
+            } else if (event.equals("mark")) {
+                String item = m.path("mark").path("name").asText();
+                JsonNode translation = Archives.ofType(events, "translation.final").stream()
+                        .filter(t -> t.path("item_id").asText().equals(item)).findFirst().orElseThrow();
+                assertEquals(speaker, translation.path("channel").asText(), "the " + leg.streamSid + " leg hears the other party");
+                assertEquals(language, translation.path("language").asText());
+                double similarity = Envelopes.correlation(Envelopes.of(Envelopes.decodeMulaw(played.toByteArray())),
+                        Envelopes.of(Envelopes.espeakAt8k(translation.path("text").asText(), language)), 5);
+                assertTrue(similarity >= 0.9, "playback of " + item + " matches eSpeak NG's rendering: " + similarity);
+                played.reset();
+                marks++;
+            } else {
+                assertEquals("clear", event);
+            }
+        }
+        assertTrue(marks > 0);
+        return marks;
+    }
+
+    private static Map<String, String> with(Map<String, String> base, String... keyValues) {
+        Map<String, String> params = new LinkedHashMap<>(base);
+        for (int i = 0; i < keyValues.length; i += 2) {
+            params.put(keyValues[i], keyValues[i + 1]);
+        }
+        return params;
     }
 
     @Test

@@ -48,8 +48,9 @@ final class TwilioConsumer extends WebSocketIngest {
     static final String PARAM_CHANNEL = "channel";
     static final String PARAM_CONVERSATION = "conversation";
     static final String PARAM_PLAYBACK = "playback";
+    static final String PARAM_RECORD = "record";
     private static final java.util.Set<String> RESERVED = java.util.Set.of("customer_language", "agent_language",
-            "customer_targets", "agent_targets", "record", PARAM_CHANNEL, PARAM_CONVERSATION, PARAM_PLAYBACK);
+            "customer_targets", "agent_targets", PARAM_RECORD, PARAM_CHANNEL, PARAM_CONVERSATION, PARAM_PLAYBACK);
 
     private final SessionRegistry sessions;
     private final TwilioComponent.Settings settings;
@@ -111,36 +112,84 @@ final class TwilioConsumer extends WebSocketIngest {
      * The session's side of one or two streams: the session's client. {@code tts.audio} of a channel
      * is played into the stream the other party listens to (a joined conversation), or into the
      * stream that carried the channel (a single stream with {@code playback=true}).
+     *
+     * <p>A conversation's first stream settles its languages, {@code record} and metadata; a second
+     * stream joins only if it carries the other party and agrees with them.
      */
     final class Call implements ClientConnection {
         final String conversation;
         final CompletableFuture<CallSession> session = new CompletableFuture<>();
         final Map<String, Leg> legs = new ConcurrentHashMap<>();
+        private final CallLanguages.Resolved languages;
+        private final boolean record;
+        private final Metadata metadata;
         private int active;
+        private boolean over;
 
-        Call(String conversation) {
+        Call(String conversation, CallLanguages.Resolved languages, boolean record, Metadata metadata) {
             this.conversation = conversation;
+            this.languages = languages;
+            this.record = record;
+            this.metadata = metadata;
         }
 
-        synchronized boolean attach(Leg leg, List<String> channels) {
+        /** Null when a stream with these channels and parameters may join, else why not. */
+        synchronized String conflict(List<String> channels, Map<String, String> params) throws CallLanguages.Invalid {
+            if (over) {
+                return null; // the stream opens a new session
+            }
             for (String channel : channels) {
                 if (legs.containsKey(channel)) {
-                    return false;
+                    return "conversation '" + shorten(conversation) + "' already has a stream for the " + channel;
                 }
+            }
+            String record = params.get(PARAM_RECORD);
+            if (record != null && !record.equals(Boolean.toString(this.record))) {
+                return "record=" + shorten(record) + ", but conversation '" + shorten(conversation) + "' is "
+                        + (this.record ? "" : "not ") + "recorded";
+            }
+            return CallLanguages.disagreement(params, languages);
+        }
+
+        /** Adds a stream; false if the call is over (every stream it had has ended). */
+        synchronized boolean attach(Leg leg, List<String> channels) {
+            if (over) {
+                return false;
             }
             channels.forEach(c -> legs.put(c, leg));
             active++;
             return true;
         }
 
+        /** The metadata once a joining stream's entries are added: its ids, and parameters not yet set. */
+        synchronized Map<String, String> join(String channel, String callSid, String streamSid, Map<String, String> params) {
+            metadata.put(channel + "_call_sid", callSid).put(channel + "_stream_sid", streamSid);
+            params.forEach(metadata::putIfAbsent);
+            return metadata.toMap();
+        }
+
+        /** Mu-law bytes the other streams have sent so far: where a joining stream's audio starts in the session. */
+        long audioBefore(Leg leg) {
+            return legs.values().stream().filter(l -> l != leg).mapToLong(l -> l.inboundBytes).max().orElse(0);
+        }
+
+        /** A stream ended: its channels finish; the session ends with the last stream. */
         void legEnded(Leg leg, String reason) {
             boolean last;
             synchronized (this) {
                 active--;
                 last = active <= 0;
+                over = last;
             }
             if (last) {
+                if (conversation != null) {
+                    // A stream of the same conversation from now on opens a new session.
+                    conversations.remove(conversation, this);
+                }
                 session.thenAccept(s -> s.end(reason, 1000));
+            } else {
+                List<String> ended = leg.channels();
+                session.thenAccept(s -> ended.forEach(s::endChannel));
             }
         }
 
@@ -180,6 +229,8 @@ final class TwilioConsumer extends WebSocketIngest {
         private boolean stopped;
         private long lastSequence;
         volatile boolean playback;
+        /** Mu-law bytes of the inbound track so far. */
+        volatile long inboundBytes;
         // Barge-in: marks sent and not yet echoed, and how long the inbound track has been loud.
         private int pendingMarks;
         private int loudMs;
@@ -348,14 +399,18 @@ final class TwilioConsumer extends WebSocketIngest {
                 refuse(1008, "playback=true needs a bidirectional <Connect><Stream>, which carries the inbound track only");
                 return;
             }
-            String recordText = params.getOrDefault("record", Boolean.toString(settings.recordDefault()));
+            String recordText = params.getOrDefault(PARAM_RECORD, Boolean.toString(settings.recordDefault()));
             if (!recordText.equals("true") && !recordText.equals("false")) {
                 refuse(1008, "parameter record must be true or false");
                 return;
             }
             String conversation = params.get(PARAM_CONVERSATION);
-            List<String> channels = conversation != null ? List.of(CallLanguages.CUSTOMER, CallLanguages.AGENT)
-                    : List.copyOf(trackChannels.values());
+            if (conversation != null && trackChannels.containsKey("outbound")) {
+                refuse(1008, "a conversation joins one stream per party: this stream carries both tracks");
+                return;
+            }
+            List<String> mine = List.copyOf(trackChannels.values());
+            List<String> channels = conversation != null ? List.of(CallLanguages.CUSTOMER, CallLanguages.AGENT) : mine;
             CallLanguages.Resolved languages;
             try {
                 languages = settings.languages().resolve(params, channels);
@@ -363,32 +418,36 @@ final class TwilioConsumer extends WebSocketIngest {
                 refuse(1008, e.getMessage());
                 return;
             }
+            Map<String, String> custom = new LinkedHashMap<>(params);
+            custom.keySet().removeAll(RESERVED);
             Metadata metadata = new Metadata().put("call_sid", callSid).put("stream_sid", streamSid)
                     .put("account_sid", s.path("accountSid").asText(null));
             if (conversation != null) {
-                metadata.put(PARAM_CONVERSATION, conversation);
+                metadata.put(PARAM_CONVERSATION, conversation)
+                        .put(inbound + "_call_sid", callSid).put(inbound + "_stream_sid", streamSid);
             }
-            params.forEach((k, v) -> {
-                if (!RESERVED.contains(k)) {
-                    metadata.put(k, v);
-                }
-            });
-            started = true;
-            SessionSettings sessionSettings = new SessionSettings("twilio", languages.first(), List.of(),
-                    new AudioFormat(AudioEncoding.MULAW, 8000), channels, metadata.toMap(),
-                    Boolean.parseBoolean(recordText), languages.sources(), languages.targets());
-            List<String> mine = List.copyOf(trackChannels.values());
-            Call joined = conversation == null ? null : conversations.get(conversation);
-            if (joined != null && joined.attach(this, mine)) {
-                call = joined;
+            custom.forEach(metadata::putIfAbsent);
+            // Taken now: once the call is in the conversations map, a joining stream adds to its metadata.
+            Map<String, String> opening = metadata.toMap();
+            boolean record = Boolean.parseBoolean(recordText);
+            Call fresh = new Call(conversation, languages, record, metadata);
+            if (conversation == null) {
+                fresh.attach(this, mine);
+                call = fresh;
             } else {
-                call = new Call(conversation);
-                call.attach(this, mine);
-                if (conversation != null) {
-                    conversations.put(conversation, call);
+                String refusal = enter(conversation, fresh, mine, params);
+                if (refusal != null) {
+                    refuse(1008, refusal);
+                    return;
                 }
-                open(call, sessionSettings);
             }
+            started = true;
+            if (call == fresh) {
+                open(fresh, new SessionSettings("twilio", languages.first(), List.of(),
+                        new AudioFormat(AudioEncoding.MULAW, 8000), channels, opening, record,
+                        languages.sources(), languages.targets()));
+            }
+            Map<String, String> joinedMetadata = call == fresh ? null : call.join(inbound, callSid, streamSid, custom);
             ws.pause();
             call.session.whenComplete((opened, failure) -> context.runOnContext(v -> {
                 if (failure != null) {
@@ -398,10 +457,46 @@ final class TwilioConsumer extends WebSocketIngest {
                 session = opened;
                 if (session.state() != CallSession.State.OPEN) {
                     // Refused (capacity, a language pair no engine reaches): the session says why and closes us.
+                    // A stream that joined as the conversation's session was closing was not among those it closed.
+                    if (joinedMetadata != null && session.state() == CallSession.State.CLOSED) {
+                        refuse(1000, "conversation '" + shorten(conversation) + "' has ended");
+                    }
                     return;
+                }
+                if (joinedMetadata != null) {
+                    // This party's audio starts where the other's has got to, in the session's timeline.
+                    long before = call.audioBefore(this);
+                    mine.forEach(c -> session.skipAudio(c, before));
+                    session.joined(inbound, joinedMetadata);
                 }
                 ws.resume();
             }));
+        }
+
+        /** Joins the conversation's call, or opens it with {@code fresh}: null when this stream is in, else why not. */
+        private String enter(String conversation, Call fresh, List<String> mine, Map<String, String> params) {
+            String[] refusal = new String[1];
+            // Per conversation one at a time: two streams arriving together cannot both take a channel or both open it.
+            conversations.compute(conversation, (k, existing) -> {
+                if (existing != null) {
+                    try {
+                        refusal[0] = existing.conflict(mine, params);
+                    } catch (CallLanguages.Invalid e) {
+                        refusal[0] = e.getMessage();
+                    }
+                    if (refusal[0] != null) {
+                        return existing;
+                    }
+                    if (existing.attach(this, mine)) {
+                        call = existing;
+                        return existing;
+                    }
+                }
+                fresh.attach(this, mine);
+                call = fresh;
+                return fresh;
+            });
+            return refusal[0];
         }
 
         private void open(Call c, SessionSettings s) {
@@ -435,6 +530,7 @@ final class TwilioConsumer extends WebSocketIngest {
                 return;
             }
             if (track.equals("inbound")) {
+                inboundBytes += audio.length;
                 bargeIn(audio);
             }
             deliver(session, channel, audio);
@@ -482,6 +578,11 @@ final class TwilioConsumer extends WebSocketIngest {
                 ws.writeTextMessage(mark.toString());
                 pendingMarks++;
             });
+        }
+
+        /** The channels this stream carries. */
+        List<String> channels() {
+            return List.copyOf(trackChannels.values());
         }
 
         void close(int code, String reason) {
