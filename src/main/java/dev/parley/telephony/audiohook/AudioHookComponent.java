@@ -27,6 +27,8 @@ public final class AudioHookComponent extends DefaultComponent {
     private final HttpServer http;
     private final SessionRegistry sessions;
     private final Settings settings;
+    /** One for every connection to the endpoint, so a nonce used on one is refused on all. */
+    private final AudioHookSignature signatures = new AudioHookSignature();
 
     public AudioHookComponent(HttpServer http, SessionRegistry sessions, Settings settings) {
         this.http = http;
@@ -45,6 +47,6 @@ public final class AudioHookComponent extends DefaultComponent {
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
         return new IngestEndpoint(uri, this, (endpoint, processor) ->
-                new AudioHookConsumer(endpoint, processor, http, sessions, settings, path));
+                new AudioHookConsumer(endpoint, processor, http, sessions, settings, signatures, path));
     }
 }

@@ -52,12 +52,14 @@ final class AudioHookConsumer extends WebSocketIngest {
 
     private final SessionRegistry sessions;
     private final AudioHookComponent.Settings settings;
+    private final AudioHookSignature signatures;
 
     AudioHookConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, SessionRegistry sessions,
-                      AudioHookComponent.Settings settings, String path) {
+                      AudioHookComponent.Settings settings, AudioHookSignature signatures, String path) {
         super(endpoint, processor, http, path);
         this.sessions = sessions;
         this.settings = settings;
+        this.signatures = signatures;
     }
 
     @Override
@@ -97,7 +99,7 @@ final class AudioHookConsumer extends WebSocketIngest {
             String authority = request.getHeader("Host") != null ? request.getHeader("Host") : request.authority().toString();
             AudioHookSignature.Request r = new AudioHookSignature.Request(request.method().name(),
                     request.isSSL() ? "https" : "http", authority, request.path(), request.query(), request::getHeader);
-            String failure = AudioHookSignature.verify(r, key, Base64.getDecoder().decode(settings.clientSecret()),
+            String failure = signatures.verify(r, key, Base64.getDecoder().decode(settings.clientSecret()),
                     System.currentTimeMillis() / 1000);
             if (failure != null) {
                 return "signature: " + failure;

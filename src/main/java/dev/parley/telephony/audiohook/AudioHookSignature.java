@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,13 +21,25 @@ import java.util.regex.Pattern;
  * Only what AudioHook uses is supported: one signature, {@code alg="hmac-sha256"}, derived
  * components {@code @request-target}, {@code @authority}, {@code @method}, {@code @path},
  * {@code @query}, {@code @scheme}, {@code @target-uri}, and plain header fields.
+ *
+ * <p>A signature must carry {@code created} and {@code nonce}. It is good from {@code created} until
+ * {@code expires} but at most {@link #MAX_AGE_S} seconds, widened by {@link #SKEW_S} seconds each way
+ * for clock differences. Within that window its nonce is remembered and a second use refused (a
+ * replayed upgrade); at most {@code maxNonces} are remembered at once, beyond which new signatures
+ * are refused rather than a nonce forgotten early. Thread-safe.
  */
 public final class AudioHookSignature {
 
+    /** Clock difference tolerated between Genesys and Parley, each way. */
+    static final long SKEW_S = 10;
+    /** How long after {@code created} a signature is good at most, whatever its {@code expires} says. */
+    static final long MAX_AGE_S = 60;
+    /** Far more upgrades than one minute brings, at a few MB. */
+    static final int MAX_NONCES = 100_000;
+
     private static final Pattern INPUT = Pattern.compile("\\s*([a-zA-Z][a-zA-Z0-9_-]*)=(\\(([^)]*)\\)(.*))\\s*");
     private static final Pattern ITEM = Pattern.compile("\"([^\"]+)\"");
-    private static final Pattern PARAM = Pattern.compile(";\\s*([a-z]+)=(\"[^\"]*\"|[0-9]+)");
-    private static final long SKEW_S = 300;
+    private static final Pattern PARAM = Pattern.compile(";\\s*([a-z]+)=(\"[^\"]*\"|[0-9]{1,15})");
 
     /** The request as the signature sees it. */
     public record Request(String method, String scheme, String authority, String path, String query,
@@ -35,11 +49,21 @@ public final class AudioHookSignature {
         }
     }
 
-    private AudioHookSignature() {
+    private final int maxNonces;
+    /** Nonces of accepted signatures, with the epoch second their signature stops being good. */
+    private final ConcurrentHashMap<String, Long> nonces = new ConcurrentHashMap<>();
+    private final AtomicLong nextPrune = new AtomicLong();
+
+    public AudioHookSignature() {
+        this(MAX_NONCES);
     }
 
-    /** Null when the signature verifies, else why not. */
-    public static String verify(Request request, String apiKey, byte[] secret, long nowEpochSeconds) {
+    AudioHookSignature(int maxNonces) {
+        this.maxNonces = maxNonces;
+    }
+
+    /** Null when the signature verifies (its nonce is then used up), else why not. */
+    public String verify(Request request, String apiKey, byte[] secret, long nowEpochSeconds) {
         String input = request.header().apply("Signature-Input");
         String signature = request.header().apply("Signature");
         if (input == null || signature == null) {
@@ -58,6 +82,7 @@ public final class AudioHookSignature {
         }
         String keyId = null;
         String alg = null;
+        String nonce = null;
         Long created = null;
         Long expires = null;
         Matcher p = PARAM.matcher(m.group(4));
@@ -66,6 +91,7 @@ public final class AudioHookSignature {
             switch (p.group(1)) {
                 case "keyid" -> keyId = v;
                 case "alg" -> alg = v;
+                case "nonce" -> nonce = v;
                 case "created" -> created = Long.parseLong(v);
                 case "expires" -> expires = Long.parseLong(v);
                 default -> { }
@@ -77,25 +103,29 @@ public final class AudioHookSignature {
         if (keyId != null && !keyId.equals(apiKey)) {
             return "keyid is not the X-API-KEY";
         }
-        if (created != null && created > nowEpochSeconds + SKEW_S) {
-            return "signature created in the future";
+        if (created == null) {
+            return "the signature has no created parameter";
         }
-        if (expires != null && expires < nowEpochSeconds - SKEW_S) {
-            return "signature expired";
+        if (nonce == null || nonce.isEmpty()) {
+            return "the signature has no nonce parameter";
+        }
+        long goodUntil = Math.min(created + MAX_AGE_S, expires == null ? Long.MAX_VALUE : expires);
+        if (created > nowEpochSeconds + SKEW_S) {
+            return "signature created " + (created - nowEpochSeconds) + " s in the future (tolerance " + SKEW_S + " s)";
+        }
+        if (nowEpochSeconds > goodUntil + SKEW_S) {
+            return "signature expired " + (nowEpochSeconds - goodUntil) + " s ago (good for at most " + MAX_AGE_S
+                    + " s after created, tolerance " + SKEW_S + " s)";
         }
         if (!components.contains("@request-target") && !components.contains("@path")
                 && !components.contains("@target-uri")) {
             return "the signature does not cover the request target";
         }
-        StringBuilder base = new StringBuilder();
-        for (String c : components) {
-            String value = component(request, c);
-            if (value == null) {
-                return "covered component " + c + " is missing";
-            }
-            base.append('"').append(c).append("\": ").append(value).append('\n');
+        String base = signatureBase(request, components, params);
+        if (base == null) {
+            return "covered component " + components.stream().filter(c -> component(request, c) == null)
+                    .findFirst().orElseThrow() + " is missing";
         }
-        base.append("\"@signature-params\": ").append(params.trim());
         Matcher sig = Pattern.compile("(?:^|,)\\s*" + Pattern.quote(label) + "=:([A-Za-z0-9+/=]+):").matcher(signature);
         if (!sig.find()) {
             return "no signature labelled " + label;
@@ -106,7 +136,38 @@ public final class AudioHookSignature {
         } catch (IllegalArgumentException e) {
             return "signature is not base64";
         }
-        return MessageDigest.isEqual(given, hmac(secret, base.toString())) ? null : "signature does not verify";
+        if (!MessageDigest.isEqual(given, hmac(secret, base))) {
+            return "signature does not verify";
+        }
+        // Only a verified signature takes room: no one without the secret can fill the memory.
+        return useNonce(nonce, goodUntil + SKEW_S, nowEpochSeconds);
+    }
+
+    private String useNonce(String nonce, long forgetAfter, long now) {
+        long due = nextPrune.get();
+        if (now >= due && nextPrune.compareAndSet(due, now + 1)) {
+            nonces.values().removeIf(until -> until < now);
+        }
+        if (nonces.containsKey(nonce)) {
+            return "nonce already used: a replayed signature";
+        }
+        if (nonces.size() >= maxNonces) {
+            return "too many signatures still within their validity window (" + maxNonces + "); retry shortly";
+        }
+        return nonces.putIfAbsent(nonce, forgetAfter) == null ? null : "nonce already used: a replayed signature";
+    }
+
+    /** RFC 9421 section 2.5: one line per covered component, then the signature parameters; null if the request lacks one. */
+    static String signatureBase(Request request, List<String> components, String signatureParams) {
+        StringBuilder base = new StringBuilder();
+        for (String c : components) {
+            String value = component(request, c);
+            if (value == null) {
+                return null;
+            }
+            base.append('"').append(c).append("\": ").append(value).append('\n');
+        }
+        return base.append("\"@signature-params\": ").append(signatureParams.trim()).toString();
     }
 
     /** The signature base's value of one component; null when the request lacks it. */
