@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The archive in routes. {@code archive:record} takes every event of a session: it opens the
  * session's folder on {@code session.created}, appends events (and captions, and TTS WAVs), and
  * closes it after {@code session.closed}; {@code session.joined} rewrites {@code call.json} with the
- * session's metadata as it now is. {@code archive:audio} appends a frame of received audio.
+ * session's metadata as it now is. {@code archive:audio} appends a frame of received audio, or
+ * silence for a gap in the call's audio ({@link ParleyHeaders#AUDIO_GAP}).
  * Sessions that did not consent to recording are skipped.
  */
 public final class ArchiveComponent extends DefaultComponent {
@@ -118,7 +119,13 @@ public final class ArchiveComponent extends DefaultComponent {
 
     private void audio(CallSession session, Exchange exchange) {
         Open o = session.settings().record() ? openFor(session, true) : null;
-        if (o != null) {
+        if (o == null) {
+            return;
+        }
+        Long gap = exchange.getMessage().getHeader(ParleyHeaders.AUDIO_GAP, Long.class);
+        if (gap != null) {
+            o.files().appendSilence(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class), gap);
+        } else {
             o.files().appendAudio(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class),
                     exchange.getMessage().getBody(byte[].class));
         }

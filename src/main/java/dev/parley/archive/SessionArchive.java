@@ -172,6 +172,18 @@ public final class SessionArchive implements AutoCloseable {
         });
     }
 
+    /**
+     * Appends silence to a channel of {@code audio.wav}, or to every channel when {@code channel} is
+     * null: audio the call had but Parley did not receive, so what follows keeps its time in the call.
+     */
+    public void appendSilence(String channel, long bytesPerChannel) {
+        underReadLock(() -> {
+            synchronized (audioLock) {
+                audio.appendSilence(channel, bytesPerChannel);
+            }
+        });
+    }
+
     /** Writes {@code tts/<item_id>.<lang>.wav} atomically. */
     public void writeTts(String itemId, String language, byte[] wav) {
         SafeNames.require("item id", itemId);

@@ -24,8 +24,10 @@ import java.util.Map;
  * <p>Several channels are interleaved: each channel's samples wait in its own buffer, and frames
  * are written as far as every channel has data. A channel that lags the most advanced one by more
  * than {@code maxLagFrames} is taken to be silent for the excess and padded with silence (so a
- * muted or one-sided stream never holds back the file, or memory, for more than that). At
- * {@link #finish()} every channel is padded to the longest. Not thread-safe; the caller locks.
+ * muted or one-sided stream never holds back the file, or memory, for more than that). That
+ * silence counts towards a later gap of the same channel: a stream that joins a call late says
+ * how much of the call it missed, and the file already has most of it. At {@link #finish()} every
+ * channel is padded to the longest. Not thread-safe; the caller locks.
  */
 final class WavWriter {
 
@@ -50,6 +52,8 @@ final class WavWriter {
     private final Map<String, Integer> index = new HashMap<>();
     private final Buffer[] pending;
     private final byte[][] carry;
+    /** Per channel, bytes of silence drain() added for lag that no gap of that channel has used yet. */
+    private final long[] lagPadding;
 
     private long dataBytes;
     private boolean padByte;
@@ -65,6 +69,7 @@ final class WavWriter {
         this.blockAlign = channels * bytesPerSample;
         this.headerLength = mulaw ? 58 : 44;
         this.maxLagFrames = maxLagFrames;
+        this.lagPadding = new long[channelNames.size()];
         long max = MAX_RIFF - (headerLength - 8) - 1;
         this.maxDataBytes = max - max % (2L * blockAlign);
         this.pending = new Buffer[channels];
@@ -96,6 +101,48 @@ final class WavWriter {
         pending[ch].add(in, 0, whole);
         carry[ch] = Arrays.copyOfRange(in, whole, in.length);
         drain(false);
+    }
+
+    /**
+     * Appends silence to {@code channel}, or to every channel at once when it is null (a gap in the
+     * whole call), a second at a time so a long gap needs no more memory than a short one. A sample
+     * split by the gap is completed with silence.
+     */
+    void appendSilence(String channel, long bytesPerChannel) throws IOException {
+        if (finished) {
+            throw new IllegalStateException("audio is finished");
+        }
+        Integer only = channel == null ? null : index.get(channel);
+        if (channel != null && only == null) {
+            throw new IllegalArgumentException("unknown channel " + SafeNames.describe(channel) + ", this session has " + index.keySet());
+        }
+        byte silence = mulaw ? MULAW_SILENCE : 0;
+        for (int c = 0; c < channels; c++) {
+            if (only != null && c != only) {
+                continue;
+            }
+            if (only != null) {
+                long used = Math.min(lagPadding[c], bytesPerChannel);
+                lagPadding[c] -= used;
+                bytesPerChannel -= used;
+            }
+            if (carry[c].length > 0) {
+                pending[c].add(carry[c], 0, carry[c].length);
+                pending[c].addSilence(bytesPerSample - carry[c].length, silence);
+                carry[c] = new byte[0];
+            }
+        }
+        long frames = bytesPerChannel / bytesPerSample;
+        while (frames > 0 && !full) {
+            int step = (int) Math.min(frames, sampleRate);
+            for (int c = 0; c < channels; c++) {
+                if (only == null || c == only) {
+                    pending[c].addSilence(step * bytesPerSample, silence);
+                }
+            }
+            drain(false);
+            frames -= step;
+        }
     }
 
     /** Writes everything buffered, padding channels to the longest. No append may follow. */
@@ -130,10 +177,14 @@ final class WavWriter {
                 most = Math.max(most, b.length / bytesPerSample);
             }
             long lag = end ? 0 : maxLagFrames;
-            for (Buffer b : pending) {
-                long behind = most - b.length / bytesPerSample;
+            for (int c = 0; c < channels; c++) {
+                long behind = most - pending[c].length / bytesPerSample;
                 if (behind > lag) {
-                    b.addSilence((int) ((behind - lag) * bytesPerSample), mulaw ? MULAW_SILENCE : 0);
+                    int pad = (int) ((behind - lag) * bytesPerSample);
+                    pending[c].addSilence(pad, mulaw ? MULAW_SILENCE : 0);
+                    if (!end) {
+                        lagPadding[c] += pad;
+                    }
                 }
             }
             frames = Integer.MAX_VALUE;

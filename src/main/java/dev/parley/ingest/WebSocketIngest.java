@@ -75,14 +75,27 @@ public abstract class WebSocketIngest extends DefaultConsumer {
 
     /** Sends one frame of a channel's audio down the route; a failure becomes an {@code internal} error of the session. */
     public void deliver(CallSession session, String channel, byte[] audio) {
+        send(session, audio, channel, null);
+    }
+
+    /**
+     * Sends a gap in the call's audio down the route, in order with the frames around it: that many
+     * bytes missing from {@code channel}, or from every channel when it is null.
+     */
+    public void deliverGap(CallSession session, String channel, long bytesPerChannel) {
+        send(session, new byte[0], channel, bytesPerChannel);
+    }
+
+    private void send(CallSession session, byte[] body, String channel, Long gap) {
         if (session.state() != CallSession.State.OPEN) {
             return;
         }
         Exchange exchange = createExchange(false);
         try {
-            exchange.getMessage().setBody(audio);
+            exchange.getMessage().setBody(body);
             exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
             exchange.getMessage().setHeader(ParleyHeaders.CHANNEL, channel);
+            exchange.getMessage().setHeader(ParleyHeaders.AUDIO_GAP, gap);
             getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();

@@ -8,8 +8,9 @@ import org.apache.camel.support.DefaultComponent;
 import java.util.Map;
 
 /**
- * {@code realtime:recognize}: hands a frame of a session's audio to that channel's recognizer.
- * It only queues the frame (never blocks), so it can run on the connection's event loop.
+ * {@code realtime:recognize}: hands a frame of a session's audio to that channel's recognizer, or a
+ * gap in the call's audio ({@link ParleyHeaders#AUDIO_GAP}) to the channel's, or every channel's. It only queues
+ * (never blocks), so it can run on the connection's event loop.
  */
 public final class RealtimeComponent extends DefaultComponent {
 
@@ -18,8 +19,14 @@ public final class RealtimeComponent extends DefaultComponent {
         if (!"recognize".equals(remaining)) {
             throw new IllegalArgumentException("Unknown realtime endpoint '" + remaining + "'; use realtime:recognize");
         }
-        return StepEndpoint.of(uri, this, (session, exchange) -> session.acceptAudio(
-                exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class),
-                exchange.getMessage().getBody(byte[].class)));
+        return StepEndpoint.of(uri, this, (session, exchange) -> {
+            Long gap = exchange.getMessage().getHeader(ParleyHeaders.AUDIO_GAP, Long.class);
+            if (gap != null) {
+                session.skipAudio(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class), gap);
+            } else {
+                session.acceptAudio(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class),
+                        exchange.getMessage().getBody(byte[].class));
+            }
+        });
     }
 }

@@ -135,11 +135,17 @@ public final class CallSession implements ChannelListener {
         }
     }
 
-    /** Moves a channel's timeline on over audio the sender discarded (see {@link RecognitionChannel#skip}). */
+    /**
+     * Moves timelines on over audio missing from the call (see {@link RecognitionChannel#skip}):
+     * {@code channel}'s, or every channel's when it is null.
+     */
     public void skipAudio(String channel, long bytes) {
-        RecognitionChannel ch = channels.get(channel);
-        if (state == State.OPEN && ch != null) {
-            ch.skip(bytes);
+        if (state == State.OPEN) {
+            channels.forEach((name, ch) -> {
+                if (channel == null || channel.equals(name)) {
+                    ch.skip(bytes);
+                }
+            });
         }
     }
 

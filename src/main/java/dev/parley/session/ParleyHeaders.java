@@ -13,6 +13,12 @@ public final class ParleyHeaders {
     public static final String TARGETS = "ParleyTargets";
     /** The name of the call channel a frame of audio belongs to. */
     public static final String CHANNEL = "ParleyChannel";
+    /**
+     * Bytes of audio missing at this point of the call from the {@link #CHANNEL}, or per channel from
+     * every channel when there is none (the body is then empty): silence in the archive, a gap the
+     * recognizer's times step over.
+     */
+    public static final String AUDIO_GAP = "ParleyAudioGap";
 
     private ParleyHeaders() {
     }

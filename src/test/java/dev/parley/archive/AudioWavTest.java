@@ -210,6 +210,61 @@ class AudioWavTest {
     }
 
     @Test
+    void aGapLongerThanTheLagLimitIsSilenceOnEveryChannelExactlyOnce() throws IOException {
+        SessionArchive session = new TranscriptArchive(root).open(Events.SESSION, Instant.now(), List.of("customer", "agent"), 8000, "mulaw");
+        Path file = session.folder().resolve("audio.wav");
+        byte[] customer = new byte[1000];
+        byte[] agent = new byte[1000];
+        Arrays.fill(customer, (byte) 0x10);
+        Arrays.fill(agent, (byte) 0x20);
+        session.appendAudio("customer", customer);
+        session.appendAudio("agent", agent);
+        session.appendSilence(null, 20_000);   // 2.5 s, more than the second a channel may lag
+        assertEquals(2 * 21_000, Wav.read(file).data().length, "written as it comes, whole frames only");
+        session.appendAudio("agent", agent);
+        session.appendAudio("customer", customer);
+        session.close(null);
+        byte[] data = Wav.read(file).data();
+        assertEquals(2 * 22_000, data.length, "1000 + 20000 + 1000 frames: the gap counted once per channel");
+        for (int f = 0; f < 22_000; f++) {
+            boolean gap = f >= 1000 && f < 21_000;
+            assertEquals(gap ? (byte) 0xFF : 0x10, data[2 * f], "customer at frame " + f);
+            assertEquals(gap ? (byte) 0xFF : 0x20, data[2 * f + 1], "agent at frame " + f);
+        }
+    }
+
+    @Test
+    void aChannelThatJoinsLateStartsWhereItsGapSaysThoughTheLagPaddingCameFirst() throws IOException {
+        SessionArchive session = new TranscriptArchive(root).open(Events.SESSION, Instant.now(), List.of("customer", "agent"), 8000, "mulaw");
+        byte[] customer = new byte[160];
+        Arrays.fill(customer, (byte) 0x10);
+        for (int i = 0; i < 150; i++) {
+            session.appendAudio("customer", customer);   // 3 s alone: the agent's channel is padded as it lags
+        }
+        session.appendSilence("agent", 150 * 160);        // the agent's leg joins: it missed those 3 s
+        byte[] agent = new byte[160];
+        Arrays.fill(agent, (byte) 0x20);
+        session.appendAudio("agent", agent);
+        session.appendAudio("customer", customer);
+        session.close(null);
+        byte[] data = Wav.read(session.folder().resolve("audio.wav")).data();
+        assertEquals(2 * 151 * 160, data.length);
+        for (int f = 0; f < 151 * 160; f++) {
+            assertEquals(f < 150 * 160 ? (byte) 0xFF : 0x20, data[2 * f + 1], "agent at frame " + f);
+        }
+    }
+
+    @Test
+    void aGapAfterASplitSampleCompletesItAndKeepsTheTimeline() throws IOException {
+        SessionArchive session = new TranscriptArchive(root).open(Events.SESSION, Instant.now(), List.of("speaker"), 16000, "pcm16");
+        session.appendAudio("speaker", new byte[] {1, 0, 7});   // a sample and a half
+        session.appendSilence(null, 4);
+        session.appendAudio("speaker", new byte[] {5, 0});
+        session.close(null);
+        assertArrayEquals(new byte[] {1, 0, 7, 0, 0, 0, 0, 0, 5, 0}, Wav.read(session.folder().resolve("audio.wav")).data());
+    }
+
+    @Test
     void audioFromSeveralThreadsKeepsEachChannelInOrder() throws Exception {
         SessionArchive session = new TranscriptArchive(root).open(Events.SESSION, Instant.now(), List.of("customer", "agent"), 16000, "pcm16");
         int frames = 16000;

@@ -3,14 +3,18 @@ package dev.parley.telephony;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Finds a session's archive folder by a metadata value in its call.json, and reads its transcript. */
+/** Finds a session's archive folder by a metadata value in its call.json, and reads its transcript and audio. */
 final class Archives {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,5 +82,30 @@ final class Archives {
     static String text(List<JsonNode> events, String type, String channel) {
         return String.join(" ", events.stream().filter(e -> e.path("type").asText().equals(type)
                 && e.path("channel").asText().equals(channel)).map(e -> e.path("text").asText()).toList());
+    }
+
+    /** The samples of an archived audio.wav: its format tag (7 = mu-law), channels, rate and data chunk. */
+    record Wav(int format, int channels, int rate, byte[] data) {
+    }
+
+    static Wav wav(Path folder) throws Exception {
+        byte[] bytes = Files.readAllBytes(folder.resolve("audio.wav"));
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int format = 0;
+        int channels = 0;
+        int rate = 0;
+        for (int pos = 12; pos + 8 <= bytes.length; ) {
+            String id = new String(bytes, pos, 4, StandardCharsets.US_ASCII);
+            int size = b.getInt(pos + 4);
+            if (id.equals("fmt ")) {
+                format = b.getShort(pos + 8);
+                channels = b.getShort(pos + 10);
+                rate = b.getInt(pos + 12);
+            } else if (id.equals("data")) {
+                return new Wav(format, channels, rate, Arrays.copyOfRange(bytes, pos + 8, pos + 8 + size));
+            }
+            pos += 8 + size + (size & 1);
+        }
+        throw new AssertionError(folder.resolve("audio.wav") + " has no data chunk");
     }
 }

@@ -16,6 +16,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -23,6 +26,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,6 +39,7 @@ class AudioHookTest {
     private static final String SECRET = Base64.getEncoder().encodeToString("a client secret of 32 bytes!!!!!".getBytes());
     private static final String PROBE = "00000000-0000-0000-0000-000000000000";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final byte SILENCE = (byte) 0xFF;   // mu-law zero
     private static ParleyServer parley;
 
     @BeforeAll
@@ -64,9 +69,28 @@ class AudioHookTest {
 
         ObjectNode message(String type) {
             ObjectNode m = JSON.createObjectNode().put("version", "2").put("id", id).put("type", type).put("seq", ++seq)
-                    .put("serverseq", serverseq).put("position", String.format(java.util.Locale.ROOT, "PT%.3fS", samples / 8000.0));
+                    .put("serverseq", serverseq).put("position", duration(samples));
             m.putObject("parameters");
             return m;
+        }
+
+        /** Stereo audio (external, internal: of one length) in 200 ms frames at three times real time. */
+        void stream(byte[] external, byte[] internal) throws Exception {
+            long start = System.nanoTime();
+            for (int off = 0; off < external.length; off += 1600) {
+                int n = Math.min(1600, external.length - off);
+                byte[] frame = new byte[2 * n];
+                for (int i = 0; i < n; i++) {
+                    frame[2 * i] = external[off + i];
+                    frame[2 * i + 1] = internal[off + i];
+                }
+                ws.sendBinary(frame);
+                samples += n;
+                long wait = start + (long) ((off + n) / 8 * 1e6 / 3) - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000);
+                }
+            }
         }
 
         JsonNode expect(String type) throws Exception {
@@ -93,6 +117,20 @@ class AudioHookTest {
             ws.send(open);
             return expect("opened");
         }
+    }
+
+    /** An ISO 8601 duration of samples at 8 kHz, as AudioHook writes positions. */
+    static String duration(long samples) {
+        return String.format(java.util.Locale.ROOT, "PT%.3fS", samples / 8000.0);
+    }
+
+    /** Half a second of silence, the recording as a phone line carries it, then silence up to {@code length} samples. */
+    private static byte[] part(String recording, int length) throws Exception {
+        byte[] speech = Telephone.mulaw(LibriVox.get(recording));
+        byte[] out = new byte[length];
+        Arrays.fill(out, SILENCE);
+        System.arraycopy(speech, 0, out, 4000, speech.length);
+        return out;
     }
 
     private SocketClient connect(String key, boolean sign, String secret) throws Exception {
@@ -191,14 +229,17 @@ class AudioHookTest {
 
     @Test
     void protocolViolationsGetDisconnectWithReasonErrorNeverAnErrorMessage() throws Exception {
-        // wrong seq; duplicate open; message before open; malformed JSON; wrong id; unknown type; serverseq from the future; audio before open
+        // wrong seq; duplicate open; wrong id; unknown type; serverseq from the future; malformed JSON;
+        // a negative discarded; a gap beyond the session's maximum length (4 h)
         List<java.util.function.Consumer<Client>> faults = List.of(
                 c -> send(c, c.message("ping").put("seq", 5)),
                 c -> send(c, openOf(c)),
                 c -> send(c, c.message("ping").put("id", UUID.randomUUID().toString())),
                 c -> send(c, c.message("dance")),
                 c -> send(c, c.message("ping").put("serverseq", 99)),
-                c -> send(c, "{\"version\":\"2\",\"type\":"));
+                c -> send(c, "{\"version\":\"2\",\"type\":"),
+                c -> send(c, discardedOf(c, "-PT1S")),
+                c -> send(c, discardedOf(c, "PT4H0.001S")));
         for (var fault : faults) {
             try (SocketClient ws = connect(KEY, true, SECRET)) {
                 Client c = new Client(ws);
@@ -215,6 +256,12 @@ class AudioHookTest {
             JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
             assertEquals("error", d.path("parameters").path("reason").asText());
         }
+    }
+
+    private static ObjectNode discardedOf(Client c, String duration) {
+        ObjectNode m = c.message("discarded");
+        ((ObjectNode) m.get("parameters")).put("start", duration(c.samples)).put("discarded", duration);
+        return m;
     }
 
     private static void send(Client c, Object m) {
@@ -291,5 +338,83 @@ class AudioHookTest {
                 assertTrue(e.path("channel").asText().matches("customer|agent"));
             }
         }
+    }
+
+    @Test
+    void discardedAudioAndAPositionJumpAreSilenceInAudioWavAndTheTranscriptKeepsTheCallsTimes() throws Exception {
+        String[][] spoken = {{"0880", "0930"}, {"0930", "0880"}, {"0880", "0930"}};   // customer, agent
+        long discarded = 20_000;   // 2.5 s the client discarded and says so
+        long lost = 12_000;        // 1.5 s that never arrived: only the next message's position tells
+        String conversation = UUID.randomUUID().toString();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        List<long[]> parts = new ArrayList<>();   // where each part lies in the call, in samples
+        long received = 0;
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            c.open(conversation, true);
+            for (int i = 0; i < spoken.length; i++) {
+                if (i == 1) {
+                    long start = c.samples;
+                    c.samples += discarded;   // the client's position counts discarded audio
+                    ObjectNode d = c.message("discarded");
+                    ((ObjectNode) d.get("parameters")).put("start", duration(start)).put("discarded", duration(discarded));
+                    ws.send(d);
+                    expected.write(silence(2 * discarded));
+                } else if (i == 2) {
+                    c.samples += lost;
+                    ws.send(c.message("ping"));
+                    c.expect("pong");
+                    expected.write(silence(2 * lost));
+                }
+                int length = 4000 + 8000 + (int) Math.max(Telephone.mulaw(LibriVox.get(spoken[i][0])).length,
+                        Telephone.mulaw(LibriVox.get(spoken[i][1])).length);
+                byte[] customer = part(spoken[i][0], length);
+                byte[] agent = part(spoken[i][1], length);
+                parts.add(new long[] {c.samples, c.samples + length});
+                c.stream(customer, agent);
+                for (int k = 0; k < length; k++) {
+                    expected.write(customer[k]);
+                    expected.write(agent[k]);
+                }
+                received += length;
+            }
+            ObjectNode close = c.message("close");
+            ((ObjectNode) close.get("parameters")).put("reason", "end");
+            ws.send(close);
+            c.expect("closed");
+        }
+        Path folder = Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(30));
+        Archives.Wav wav = Archives.wav(folder);
+        assertEquals(List.of(7, 2, 8000), List.of(wav.format(), wav.channels(), wav.rate()));
+        assertEquals(2 * (received + discarded + lost), wav.data().length, "audio.wav is as long as the call");
+        assertArrayEquals(expected.toByteArray(), wav.data(), "every part at its time in the call, silence where audio was missing");
+
+        List<JsonNode> events = Archives.transcript(folder);
+        JsonNode closed = Archives.ofType(events, "session.closed").get(0);
+        for (String channel : List.of("customer", "agent")) {
+            assertEquals(received, closed.path("audio").path(channel).path("bytes").asLong(), "the recognizer got the audio, not the gaps");
+            List<JsonNode> finals = events.stream().filter(e -> e.path("type").asText().equals("transcript.final")
+                    && e.path("channel").asText().equals(channel)).toList();
+            for (long[] part : parts) {
+                long from = part[0] / 8;
+                long to = part[1] / 8;
+                List<JsonNode> inPart = finals.stream().filter(f -> f.path("start_ms").asLong() >= from
+                        && f.path("end_ms").asLong() <= to).toList();
+                assertFalse(inPart.isEmpty(), channel + ": no final within " + from + "-" + to + " ms; finals " + finals);
+                long onset = inPart.get(0).path("start_ms").asLong() - from;
+                assertTrue(onset >= 450 && onset <= 1500, channel + ": speech half a second into the part at "
+                        + from + " ms, heard " + onset + " ms in");
+            }
+            for (JsonNode f : finals) {
+                assertTrue(parts.stream().anyMatch(p -> f.path("start_ms").asLong() >= p[0] / 8 && f.path("end_ms").asLong() <= p[1] / 8),
+                        channel + ": a final outside the audio received: " + f);
+            }
+        }
+    }
+
+    private static byte[] silence(long bytes) {
+        byte[] out = new byte[(int) bytes];
+        Arrays.fill(out, SILENCE);
+        return out;
     }
 }

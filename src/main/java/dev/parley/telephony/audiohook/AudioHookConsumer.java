@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -127,13 +128,16 @@ final class AudioHookConsumer extends WebSocketIngest {
         private long serverSeq;
         private boolean opened;
         private boolean probe;
-        private boolean paused;
+        private boolean clientPaused;
         private boolean closeRequested;
         private boolean disconnecting;
         private boolean finished;
         private boolean sessionClosed;
         private List<String> channels = List.of();
+        /** The AudioHook position in samples: audio received, discarded or lost; paused time is not in it. */
         private long positionSamples;
+        /** Paused time the client reported in 'resumed': in the call's timeline, not in the position. */
+        private long pausedSamples;
         private CallSession session;
 
         Connection(ServerWebSocket ws, Context context, String unauthorized, String sessionHeader, Map<String, String> headers) {
@@ -222,11 +226,16 @@ final class AudioHookConsumer extends WebSocketIngest {
                 }
                 case "paused" -> {
                     requireOpened(type);
-                    paused = true;
+                    clientPaused = true;
                 }
                 case "resumed" -> {
                     requireOpened(type);
-                    paused = false;
+                    clientPaused = false;
+                    if (parameters.has("discarded")) {
+                        long paused = samples(parameters.path("discarded"), "resumed's parameters.discarded");
+                        announcedGap(paused);
+                        pausedSamples += paused;
+                    }
                 }
                 case "discarded" -> {
                     requireOpened(type);
@@ -257,36 +266,48 @@ final class AudioHookConsumer extends WebSocketIngest {
             }
         }
 
-        /** A client message's position may run ahead of the audio received: the gap was lost; keep the timeline. */
+        /** A client message's position may run ahead of the audio received: the audio between was lost. */
         private void checkPosition(JsonNode m) throws Violation {
             if (!m.has("position") || !opened || channels.isEmpty()) {
                 return;
             }
-            long samples;
-            try {
-                samples = Duration.parse(m.path("position").asText()).toMillis() * 8;
-            } catch (Exception e) {
-                throw new Violation("position must be an ISO 8601 duration such as PT1.5S");
-            }
-            if (samples > positionSamples + 8 * 20) {
-                skip(samples - positionSamples);
+            long position = samples(m.path("position"), "position");
+            if (position > positionSamples + 8 * 20) {
+                skipTo(position);
             }
         }
 
+        /**
+         * Audio the client discarded, from {@code start} for {@code discarded}. Its position counts it
+         * (the message's own position may already have moved the timeline past it).
+         */
         private void discarded(JsonNode parameters) throws Violation {
-            long samples;
-            try {
-                samples = Duration.parse(parameters.path("discarded").asText()).toMillis() * 8;
-            } catch (Exception e) {
-                throw new Violation("discarded needs parameters.discarded as an ISO 8601 duration");
-            }
-            skip(samples);
+            long discarded = samples(parameters.path("discarded"), "discarded's parameters.discarded");
+            long start = parameters.has("start") ? samples(parameters.path("start"), "discarded's parameters.start") : positionSamples;
+            skipTo(start + discarded);
         }
 
-        private void skip(long samples) {
-            positionSamples += samples;
-            if (session != null) {
-                channels.forEach(c -> session.skipAudio(c, samples));
+        private void skipTo(long position) throws Violation {
+            if (position > positionSamples) {
+                announcedGap(position - positionSamples);
+                positionSamples = position;
+            }
+        }
+
+        /** A gap a message announces, bounded so that a bogus duration cannot make Parley write hours of silence. */
+        private void announcedGap(long samples) throws Violation {
+            long limit = sessions.limits().maxDuration().toSeconds() * 8000;
+            if (positionSamples + pausedSamples + samples > limit) {
+                throw new Violation("a gap of " + samples / 8 + " ms would take the call beyond its maximum length of "
+                        + sessions.limits().maxDuration().toSeconds() + " s");
+            }
+            gap(samples);
+        }
+
+        /** Audio the call had that Parley does not keep: silence in the archive, time the recognizer's results step over. */
+        private void gap(long samples) {
+            if (samples > 0 && session != null && !probe) {
+                deliverGap(session, null, samples);
             }
         }
 
@@ -393,8 +414,12 @@ final class AudioHookConsumer extends WebSocketIngest {
             }
             int frames = bytes.length / n;
             positionSamples += frames;
-            if (paused || probe || session == null) {
-                return;   // nothing is recorded while paused
+            if (probe || session == null) {
+                return;
+            }
+            if (clientPaused) {
+                gap(frames);   // sent while paused: its time counts, its audio is not kept
+                return;
             }
             for (int c = 0; c < n; c++) {
                 byte[] share = new byte[frames];
@@ -465,6 +490,19 @@ final class AudioHookConsumer extends WebSocketIngest {
                 }
             });
         }
+    }
+
+    /** An ISO 8601 duration of at least zero, in samples at 8 kHz. */
+    private static long samples(JsonNode value, String what) throws Violation {
+        try {
+            Duration d = Duration.parse(value.asText());
+            if (!d.isNegative()) {
+                return d.toNanos() / 125_000;
+            }
+        } catch (DateTimeParseException | ArithmeticException e) {
+            // said below
+        }
+        throw new Violation(what + " must be an ISO 8601 duration such as PT1.5S, not " + shorten(value.toString()));
     }
 
     private static String shorten(String text) {

@@ -466,7 +466,7 @@ final class TwilioConsumer extends WebSocketIngest {
                 if (joinedMetadata != null) {
                     // This party's audio starts where the other's has got to, in the session's timeline.
                     long before = call.audioBefore(this);
-                    mine.forEach(c -> session.skipAudio(c, before));
+                    mine.forEach(c -> deliverGap(session, c, before));
                     session.joined(inbound, joinedMetadata);
                 }
                 ws.resume();
