@@ -37,7 +37,7 @@ public final class CallSession implements ChannelListener {
     private int itemCount;
     private final Map<String, String> openItems = new HashMap<>();
     private volatile State state = State.OPEN;
-    private volatile long lastAudioNanos = System.nanoTime();
+    private volatile long lastActivityNanos = System.nanoTime();
     private volatile Instant endedAt;
     private volatile Map<String, String> metadata;
     private String endReason;
@@ -110,7 +110,7 @@ public final class CallSession implements ChannelListener {
      * the session is ending, or the channel is too far behind and dropped it (it says so itself).
      */
     public boolean acceptAudio(String channel, byte[] frame) {
-        lastAudioNanos = System.nanoTime();
+        lastActivityNanos = System.nanoTime();
         RecognitionChannel ch = channels.get(channel);
         return state == State.OPEN && ch != null && ch.offer(frame);
     }
@@ -133,6 +133,14 @@ public final class CallSession implements ChannelListener {
         if (ch != null) {
             ch.endOfInput();
         }
+    }
+
+    /**
+     * A sign of life from a client that sends no audio for a while on purpose (an AudioHook stream
+     * while paused still pings): the session is not idle.
+     */
+    public void keepAlive() {
+        lastActivityNanos = System.nanoTime();
     }
 
     /**
@@ -172,7 +180,7 @@ public final class CallSession implements ChannelListener {
     }
 
     long idleNanos() {
-        return System.nanoTime() - lastAudioNanos;
+        return System.nanoTime() - lastActivityNanos;
     }
 
     @Override

@@ -40,12 +40,14 @@ class AudioHookTest {
     private static final String PROBE = "00000000-0000-0000-0000-000000000000";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte SILENCE = (byte) 0xFF;   // mu-law zero
+    private static final long IDLE_S = 3;
     private static ParleyServer parley;
 
     @BeforeAll
     static void start() throws Exception {
         parley = ParleyServer.start(Map.of("parley.audiohook.api-keys", KEY, "parley.audiohook.client-secret", SECRET,
-                "parley.translation.targets", "es", "parley.session.max-queued-audio-ms", "30000"));
+                "parley.translation.targets", "es", "parley.session.max-queued-audio-ms", "30000",
+                "parley.session.idle-timeout-s", Long.toString(IDLE_S)));
     }
 
     @AfterAll
@@ -93,10 +95,11 @@ class AudioHookTest {
             }
         }
 
+        /** The next server message of this type: one the client has not taken yet. */
         JsonNode expect(String type) throws Exception {
-            JsonNode m = ws.await(r -> r.path("type").asText().equals(type) && r.path("seq").asLong() > serverseq - (type.equals("opened") ? 1 : 0)
-                    || r.path("type").asText().equals(type), Duration.ofSeconds(20));
-            serverseq = Math.max(serverseq, m.path("seq").asLong());
+            JsonNode m = ws.await(r -> r.path("type").asText().equals(type) && r.path("seq").asLong() > serverseq,
+                    Duration.ofSeconds(20));
+            serverseq = m.path("seq").asLong();
             return m;
         }
 
@@ -229,10 +232,11 @@ class AudioHookTest {
 
     @Test
     void protocolViolationsGetDisconnectWithReasonErrorNeverAnErrorMessage() throws Exception {
-        // wrong seq; duplicate open; wrong id; unknown type; serverseq from the future; malformed JSON;
+        // wrong seq; a repeated seq; duplicate open; wrong id; unknown type; serverseq from the future; malformed JSON;
         // a negative discarded; a gap beyond the session's maximum length (4 h)
         List<java.util.function.Consumer<Client>> faults = List.of(
                 c -> send(c, c.message("ping").put("seq", 5)),
+                c -> send(c, c.message("ping").put("seq", c.seq - 1)),
                 c -> send(c, openOf(c)),
                 c -> send(c, c.message("ping").put("id", UUID.randomUUID().toString())),
                 c -> send(c, c.message("dance")),
@@ -416,5 +420,95 @@ class AudioHookTest {
         byte[] out = new byte[(int) bytes];
         Arrays.fill(out, SILENCE);
         return out;
+    }
+
+    @Test
+    void audioBeforeOpenIsAProtocolViolation() throws Exception {
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            ws.sendBinary(silence(320));
+            JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
+            assertEquals("error", d.path("parameters").path("reason").asText());
+            assertEquals(1, d.path("seq").asLong());
+            assertEquals(0, d.path("clientseq").asLong());
+            assertFalse(ws.received().stream().anyMatch(m -> m.path("type").asText().matches("opened|error")));
+        }
+    }
+
+    @Test
+    void updateIsAnsweredWithUpdatedAndALanguageTheCallCannotSwitchToIsSaidNotToApply() throws Exception {
+        String conversation = UUID.randomUUID().toString();
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            c.open(conversation, true);
+            for (String language : List.of("en-US", "es-ES")) {
+                ObjectNode update = c.message("update");
+                ((ObjectNode) update.get("parameters")).put("language", language);
+                long before = c.serverseq;
+                ws.send(update);
+                JsonNode updated = ws.await(m -> m.path("type").asText().equals("updated") && m.path("seq").asLong() > before,
+                        Duration.ofSeconds(10));
+                c.serverseq = updated.path("seq").asLong();
+                assertEquals(before + 1, updated.path("seq").asLong(), "the server's next seq");
+                assertEquals(update.path("seq").asLong(), updated.path("clientseq").asLong(), "answers the update's seq");
+                assertEquals("{}", updated.path("parameters").toString());
+            }
+            ws.send(c.message("close"));
+            c.expect("closed");
+        }
+        List<JsonNode> warnings = Archives.ofType(Archives.transcript(
+                Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(20))), "warning");
+        assertEquals(1, warnings.size(), "en-US is the call's language already; es-ES is not: " + warnings);
+        assertEquals("language_not_changed", warnings.get(0).path("code").asText());
+        assertTrue(warnings.get(0).path("message").asText().contains("es-ES"));
+    }
+
+    @Test
+    void aClientErrorIsArchivedAsAWarningAndTheSessionGoesOn() throws Exception {
+        String conversation = UUID.randomUUID().toString();
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            c.open(conversation, true);
+            ObjectNode error = c.message("error");
+            ((ObjectNode) error.get("parameters")).put("code", 500).put("message", "Internal client error");
+            ws.send(error);
+            ws.send(c.message("ping"));
+            c.expect("pong");
+            ws.sendBinary(silence(1600));
+            c.samples += 800;
+            ws.send(c.message("close"));
+            c.expect("closed");
+            assertFalse(ws.received().stream().anyMatch(m -> m.path("type").asText().equals("disconnect")));
+        }
+        List<JsonNode> events = Archives.transcript(Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(20)));
+        JsonNode warning = Archives.ofType(events, "warning").get(0);
+        assertEquals("client_error", warning.path("code").asText());
+        assertEquals("The AudioHook client reported error 500: Internal client error", warning.path("message").asText());
+        assertEquals("close", Archives.ofType(events, "session.closed").get(0).path("reason").asText());
+    }
+
+    @Test
+    void aSessionWithNoAudioAndNoMessageIsEndedWithDisconnectCompleted() throws Exception {
+        String conversation = UUID.randomUUID().toString();
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            c.open(conversation, true);
+            // Pings alone keep a session without audio going, past the idle timeout.
+            for (int i = 0; i < IDLE_S + 2; i++) {
+                Thread.sleep(1000);
+                ws.send(c.message("ping"));
+                c.expect("pong");
+            }
+            long lastMessage = System.nanoTime();
+            JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(3 * IDLE_S));
+            long quietMs = (System.nanoTime() - lastMessage) / 1_000_000;
+            assertEquals("completed", d.path("parameters").path("reason").asText());
+            assertTrue(quietMs >= IDLE_S * 1000 - 200, "ended after " + quietMs + " ms of quiet");
+            c.serverseq = d.path("seq").asLong();
+            ws.send(c.message("close"));
+            c.expect("closed");
+        }
+        List<JsonNode> events = Archives.transcript(Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(20)));
+        assertEquals("idle_timeout", Archives.ofType(events, "error").get(0).path("code").asText());
+        assertEquals("idle_timeout", Archives.ofType(events, "session.closed").get(0).path("reason").asText());
     }
 }

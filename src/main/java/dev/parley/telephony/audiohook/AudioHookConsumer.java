@@ -208,6 +208,9 @@ final class AudioHookConsumer extends WebSocketIngest {
             if (disconnecting && !type.equals("close")) {
                 return;
             }
+            if (session != null) {
+                session.keepAlive();   // idle means no audio and no message
+            }
             JsonNode parameters = m.path("parameters");
             switch (type) {
                 case "open" -> {
@@ -222,6 +225,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                 }
                 case "update" -> {
                     requireOpened(type);
+                    languageUpdate(parameters.path("language"));
                     send("updated", JSON.createObjectNode());
                 }
                 case "paused" -> {
@@ -242,10 +246,12 @@ final class AudioHookConsumer extends WebSocketIngest {
                     discarded(parameters);
                 }
                 case "error" -> {
+                    // The client's own trouble: noted, and the session goes on until the client closes it.
                     LOG.warn("AudioHook client {} reports an error: {}", id, parameters);
                     if (session != null) {
                         session.emit(SessionEvent.of("warning").field("code", "client_error")
-                                .field("message", "The AudioHook client reported: " + parameters));
+                                .field("message", "The AudioHook client reported error " + parameters.path("code").asText("?")
+                                        + ": " + shorten(parameters.path("message").asText(""), 500)));
                     }
                 }
                 case "close" -> {
@@ -257,6 +263,26 @@ final class AudioHookConsumer extends WebSocketIngest {
                     }
                 }
                 default -> throw new Violation("unknown message type '" + shorten(type) + "'");
+            }
+        }
+
+        /**
+         * A new customer language. The channels' recognizers were opened for the call's languages and
+         * stay as they are: a different one is answered, and said not to apply.
+         */
+        private void languageUpdate(JsonNode language) throws Violation {
+            if (language.isMissingNode()) {
+                return;
+            }
+            String code = language.isTextual() ? CallLanguages.normalise(language.asText()) : null;
+            if (code == null) {
+                throw new Violation("update's parameters.language must be a language tag such as en-US");
+            }
+            String current = session == null ? null : session.settings().sourceOf(CallLanguages.CUSTOMER);
+            if (current != null && !current.equals(code)) {
+                session.emit(SessionEvent.of("warning").field("code", "language_not_changed").field("message",
+                        "The AudioHook client set the language to " + shorten(language.asText()) + "; Parley goes on recognising "
+                                + current + " until the call ends."));
             }
         }
 
@@ -506,6 +532,10 @@ final class AudioHookConsumer extends WebSocketIngest {
     }
 
     private static String shorten(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+        return shorten(text, 40);
+    }
+
+    private static String shorten(String text, int max) {
+        return text.length() <= max ? text : text.substring(0, max) + "...";
     }
 }
