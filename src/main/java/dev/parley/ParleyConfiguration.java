@@ -5,6 +5,7 @@ import dev.parley.archive.TranscriptArchive;
 import dev.parley.http.HealthEndpoint;
 import dev.parley.http.HttpServer;
 import dev.parley.http.LanguagesEndpoint;
+import dev.parley.http.SessionControlEndpoint;
 import dev.parley.http.WebPage;
 import dev.parley.ingest.ListenComponent;
 import dev.parley.ingest.openai.TranscriptionComponent;
@@ -84,6 +85,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         TokenService tokens = new TokenService(auth, keys, Clock.systemUTC());
         TokenEndpoint.mount(http.router(), tokens, new RateLimiter(auth, Clock.systemUTC()));
         WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth);
+        SessionControlEndpoint.mount(http.router(), sessions, tokens, auth.required());
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),
                 synthesizer.languages()));

@@ -32,7 +32,7 @@ public final class WebSocketAuth {
     }
 
     /** The credential of an {@code Authorization: Bearer} header (scheme case-insensitive, RFC 9110), or null. */
-    private static String bearer(String authorization) {
+    public static String bearer(String authorization) {
         if (authorization == null) {
             return null;
         }

@@ -1,7 +1,20 @@
 package dev.parley.session;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
 /** The transport back to whoever streams a session's audio: a browser, an API client, a telephony platform. */
 public interface ClientConnection {
+
+    /**
+     * Stops ({@code true}) or restarts ({@code false}) keeping the session's audio, while someone
+     * must not be recorded (a card number read out): no audio is archived or recognised meanwhile,
+     * and the call's timeline goes on. Completes with true once that holds for all later audio, with
+     * false when this connection cannot pause (its protocol has no way to, or it is closing).
+     */
+    default CompletionStage<Boolean> pause(boolean pause) {
+        return CompletableFuture.completedFuture(false);
+    }
 
     /** Delivers one event; a connection that is gone ignores it. Must not block. */
     void send(SessionEvent event);

@@ -13,6 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,13 +44,15 @@ class AudioHookTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte SILENCE = (byte) 0xFF;   // mu-law zero
     private static final long IDLE_S = 3;
+    /** An API key for Parley's own HTTP API (pause and resume), not an AudioHook key. */
+    private static final String CONTROL_KEY = "parley-control-api-key-0001";
     private static ParleyServer parley;
 
     @BeforeAll
     static void start() throws Exception {
         parley = ParleyServer.start(Map.of("parley.audiohook.api-keys", KEY, "parley.audiohook.client-secret", SECRET,
                 "parley.translation.targets", "es", "parley.session.max-queued-audio-ms", "30000",
-                "parley.session.idle-timeout-s", Long.toString(IDLE_S)));
+                "parley.session.idle-timeout-s", Long.toString(IDLE_S), "parley.auth.api-keys", CONTROL_KEY));
     }
 
     @AfterAll
@@ -76,15 +81,17 @@ class AudioHookTest {
             return m;
         }
 
-        /** Stereo audio (external, internal: of one length) in 200 ms frames at three times real time. */
-        void stream(byte[] external, byte[] internal) throws Exception {
+        /** Audio of each opened channel (of one length) in 200 ms frames at three times real time. */
+        void stream(byte[]... channels) throws Exception {
             long start = System.nanoTime();
-            for (int off = 0; off < external.length; off += 1600) {
-                int n = Math.min(1600, external.length - off);
-                byte[] frame = new byte[2 * n];
+            int length = channels[0].length;
+            for (int off = 0; off < length; off += 1600) {
+                int n = Math.min(1600, length - off);
+                byte[] frame = new byte[channels.length * n];
                 for (int i = 0; i < n; i++) {
-                    frame[2 * i] = external[off + i];
-                    frame[2 * i + 1] = internal[off + i];
+                    for (int ch = 0; ch < channels.length; ch++) {
+                        frame[channels.length * i + ch] = channels[ch][off + i];
+                    }
                 }
                 ws.sendBinary(frame);
                 samples += n;
@@ -125,6 +132,11 @@ class AudioHookTest {
     /** An ISO 8601 duration of samples at 8 kHz, as AudioHook writes positions. */
     static String duration(long samples) {
         return String.format(java.util.Locale.ROOT, "PT%.3fS", samples / 8000.0);
+    }
+
+    /** Half a second of silence, the recording as a phone line carries it, then a second of silence. */
+    private static byte[] part(String recording) throws Exception {
+        return part(recording, 4000 + Telephone.mulaw(LibriVox.get(recording)).length + 8000);
     }
 
     /** Half a second of silence, the recording as a phone line carries it, then silence up to {@code length} samples. */
@@ -510,5 +522,126 @@ class AudioHookTest {
         List<JsonNode> events = Archives.transcript(Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(20)));
         assertEquals("idle_timeout", Archives.ofType(events, "error").get(0).path("code").asText());
         assertEquals("idle_timeout", Archives.ofType(events, "session.closed").get(0).path("reason").asText());
+    }
+    /** POSTs to /api/sessions/{id}/{action}, with the key as Authorization: Bearer unless it is null. */
+    private static HttpResponse<String> control(String sessionId, String action, String key) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(parley.http("/api/sessions/" + sessionId + "/" + action))
+                .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Parley's id of the session of a conversation, as its call.json (or its session.created webhook) tells. */
+    private static String sessionIdOf(String conversation) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            Path folder = Archives.find(parley.archive(), "conversation_id", conversation);
+            if (folder != null) {
+                return JSON.readTree(folder.resolve("call.json").toFile()).path("session_id").asText();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no session for conversation " + conversation);
+    }
+
+    @Test
+    void aPauseAskedForOverHttpKeepsNoAudioUntilTheClientResumesAndTheCallKeepsItsTime() throws Exception {
+        String conversation = UUID.randomUUID().toString();
+        byte[] before = part("0880");
+        byte[] card = part("0930");     // the card number: said after Parley stopped keeping audio
+        byte[] after = part("0890");
+        long pausedMs;
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            c.open(conversation, false);   // mono: the customer
+            c.stream(before);
+            ws.send(c.message("ping"));
+            c.expect("pong");   // all audio sent so far has arrived
+            String session = sessionIdOf(conversation);
+
+            HttpResponse<String> paused = control(session, "pause", CONTROL_KEY);
+            assertEquals(200, paused.statusCode(), paused.body());
+            assertEquals("{\"session_id\":\"" + session + "\",\"paused\":true}", paused.body());
+            JsonNode pause = c.expect("pause");
+            assertEquals(c.seq, pause.path("clientseq").asLong());
+            assertEquals("{}", pause.path("parameters").toString());
+            c.stream(card);   // still on its way when the client heard 'pause'
+            ws.send(c.message("paused"));
+            long pausedAt = System.nanoTime();
+            // Paused for longer than the idle timeout: the client's pings keep the call.
+            for (int i = 0; i <= IDLE_S; i++) {
+                Thread.sleep(1000);
+                ws.send(c.message("ping"));
+                c.expect("pong");
+            }
+
+            HttpResponse<String> resumed = control(session, "resume", CONTROL_KEY);
+            assertEquals(200, resumed.statusCode(), resumed.body());
+            assertTrue(resumed.body().contains("\"paused\":false"));
+            c.expect("resume");
+            pausedMs = (System.nanoTime() - pausedAt) / 1_000_000;
+            ObjectNode resumedMessage = c.message("resumed");   // its position leaves the paused time out
+            ((ObjectNode) resumedMessage.get("parameters")).put("start", duration(c.samples)).put("discarded", duration(pausedMs * 8));
+            ws.send(resumedMessage);
+            c.stream(after);
+            ws.send(c.message("close"));
+            c.expect("closed");
+        }
+        Path folder = Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(30));
+        long resumeAt = before.length + card.length + pausedMs * 8;
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.write(before);
+        expected.write(silence(resumeAt - before.length));
+        expected.write(after);
+        Archives.Wav wav = Archives.wav(folder);
+        assertEquals(1, wav.channels());
+        assertEquals(resumeAt + after.length, wav.data().length, "audio.wav lasts as long as the call");
+        assertArrayEquals(expected.toByteArray(), wav.data(), "silence from the pause request to the resumption");
+
+        List<JsonNode> events = Archives.transcript(folder);
+        JsonNode pausedEvent = Archives.ofType(events, "audio.paused").get(0);
+        JsonNode resumedEvent = Archives.ofType(events, "audio.resumed").get(0);
+        assertEquals(List.of(before.length / 8L, "api"), List.of(pausedEvent.path("at_ms").asLong(), pausedEvent.path("by").asText()));
+        assertEquals(List.of(resumeAt / 8, "client"), List.of(resumedEvent.path("at_ms").asLong(), resumedEvent.path("by").asText()));
+        assertEquals(before.length + after.length, Archives.ofType(events, "session.closed").get(0)
+                .path("audio").path("customer").path("bytes").asLong(), "nothing said during the pause reached the recognizer");
+        List<JsonNode> finals = Archives.ofType(events, "transcript.final");
+        assertTrue(finals.stream().anyMatch(f -> f.path("end_ms").asLong() <= before.length / 8), "the words before: " + finals);
+        assertTrue(finals.stream().noneMatch(f -> f.path("end_ms").asLong() > before.length / 8
+                && f.path("start_ms").asLong() < resumeAt / 8), "no words from the pause: " + finals);
+        long onset = finals.stream().mapToLong(f -> f.path("start_ms").asLong()).filter(t -> t >= resumeAt / 8).min()
+                .orElseThrow(() -> new AssertionError("no words after the pause: " + finals)) - resumeAt / 8;
+        assertTrue(onset >= 450 && onset <= 1500, "speech half a second after the resumption, heard " + onset + " ms after");
+    }
+
+    @Test
+    void pauseAndResumeNeedAnApiKeyAndAnOpenSessionWhoseClientCanPause() throws Exception {
+        assertEquals(401, control("ses_aaaaaaaaaaaaaaaaaaaa", "pause", null).statusCode());
+        assertEquals(401, control("ses_aaaaaaaaaaaaaaaaaaaa", "pause", KEY).statusCode(), "an AudioHook key is not Parley's");
+        HttpResponse<String> unknown = control("ses_aaaaaaaaaaaaaaaaaaaa", "pause", CONTROL_KEY);
+        assertEquals(404, unknown.statusCode());
+        assertEquals("not_found", JSON.readTree(unknown.body()).path("error").path("code").asText());
+
+        try (SocketClient listen = SocketClient.connect(parley.ws("/v1/listen?targets="), Map.of())) {
+            String session = listen.await(m -> m.path("type").asText().equals("session.created"), Duration.ofSeconds(10))
+                    .path("session_id").asText();
+            HttpResponse<String> refused = control(session, "pause", CONTROL_KEY);
+            assertEquals(409, refused.statusCode());
+            assertEquals("cannot_pause", JSON.readTree(refused.body()).path("error").path("code").asText());
+        }
+
+        String conversation = UUID.randomUUID().toString();
+        try (SocketClient ws = connect(KEY, true, SECRET)) {
+            Client c = new Client(ws);
+            c.open(conversation, false);
+            ws.send(c.message("close"));
+            c.expect("closed");
+        }
+        Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(20));
+        HttpResponse<String> ended = control(sessionIdOf(conversation), "resume", CONTROL_KEY);
+        assertEquals(409, ended.statusCode());
+        assertEquals("session_ended", JSON.readTree(ended.body()).path("error").path("code").asText());
     }
 }

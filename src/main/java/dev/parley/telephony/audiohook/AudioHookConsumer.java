@@ -35,13 +35,17 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Serves AudioHook v2 on Parley's HTTP server. Messages are handled on the connection's event loop in
  * arrival order; the session is opened off it while the socket is paused. {@code seq}, {@code clientseq}
  * and {@code serverseq} are checked and kept exactly; any protocol violation gets {@code disconnect}
  * with reason {@code error} (the server never sends {@code error}); a failed API key or signature gets
- * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}.
+ * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}. Parley's own pause
+ * ({@link ClientConnection#pause}) sends {@code pause} and {@code resume}. The call's timeline is kept
+ * across discarded, lost and paused audio: gaps go down the route in order with the frames.
  */
 final class AudioHookConsumer extends WebSocketIngest {
 
@@ -129,6 +133,8 @@ final class AudioHookConsumer extends WebSocketIngest {
         private boolean opened;
         private boolean probe;
         private boolean clientPaused;
+        /** Parley was asked to pause (over HTTP): no audio is kept whatever the client does. */
+        private boolean serverPaused;
         private boolean closeRequested;
         private boolean disconnecting;
         private boolean finished;
@@ -230,16 +236,20 @@ final class AudioHookConsumer extends WebSocketIngest {
                 }
                 case "paused" -> {
                     requireOpened(type);
+                    boolean was = recording();
                     clientPaused = true;
+                    recordingChanged(was, "client");
                 }
                 case "resumed" -> {
                     requireOpened(type);
-                    clientPaused = false;
                     if (parameters.has("discarded")) {
                         long paused = samples(parameters.path("discarded"), "resumed's parameters.discarded");
                         announcedGap(paused);
                         pausedSamples += paused;
                     }
+                    boolean was = recording();
+                    clientPaused = false;
+                    recordingChanged(was, "client");
                 }
                 case "discarded" -> {
                     requireOpened(type);
@@ -443,8 +453,8 @@ final class AudioHookConsumer extends WebSocketIngest {
             if (probe || session == null) {
                 return;
             }
-            if (clientPaused) {
-                gap(frames);   // sent while paused: its time counts, its audio is not kept
+            if (!recording()) {
+                gap(frames);   // sent while paused (or before the client heard 'pause'): its time counts, its audio is not kept
                 return;
             }
             for (int c = 0; c < n; c++) {
@@ -454,6 +464,41 @@ final class AudioHookConsumer extends WebSocketIngest {
                 }
                 deliver(session, channels.get(c), share);
             }
+        }
+
+        private boolean recording() {
+            return !serverPaused && !clientPaused;
+        }
+
+        /** Says in the session's events where in the call audio stopped or started being kept, and who caused it. */
+        private void recordingChanged(boolean was, String by) {
+            if (was != recording() && session != null && !probe) {
+                session.emit(SessionEvent.of(was ? "audio.paused" : "audio.resumed")
+                        .field("at_ms", (positionSamples + pausedSamples) / 8).field("by", by));
+            }
+        }
+
+        @Override
+        public CompletionStage<Boolean> pause(boolean pause) {
+            CompletableFuture<Boolean> done = new CompletableFuture<>();
+            context.runOnContext(v -> done.complete(serverPause(pause)));
+            return done;
+        }
+
+        /**
+         * Parley's own pause: from now on no audio is kept, and the client is asked to stop sending
+         * ('pause', answered by 'paused'). 'resume' asks it to go on; audio is kept again once it has
+         * resumed, or at once if it never paused. Either may be sent again (the protocol allows it).
+         */
+        private boolean serverPause(boolean pause) {
+            if (session == null || probe || closeRequested || disconnecting || finished) {
+                return false;
+            }
+            boolean was = recording();
+            serverPaused = pause;
+            send(pause ? "pause" : "resume", JSON.createObjectNode());
+            recordingChanged(was, "api");
+            return true;
         }
 
         private String position() {
