@@ -1,20 +1,119 @@
 package dev.parley.telephony;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.audio.G711;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.WordErrorRate;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** LibriVox recordings as a phone line carries them (8 kHz mu-law), and PocketSphinx's batch WER on that same audio. */
 final class Telephone {
 
+    /** The parties of a two-channel call, as Parley names its channels. */
+    static final List<String> PARTIES = List.of("customer", "agent");
+    /** Silence after each turn, on both lines. */
+    private static final int PAUSE_MS = 1000;
+    /** How far a final may reach beyond its turn's recording: the recognizer's timing is not to the frame. */
+    private static final long MARGIN_MS = 700;
+
     private Telephone() {
+    }
+
+    /**
+     * A call in which the customer and the agent take turns: each party's line as 8 kHz mu-law (both of
+     * one length), the recordings each party says, and when each says them (ms from the call's start).
+     */
+    record Call(Map<String, byte[]> audio, Map<String, List<LibriVox.Recording>> said, Map<String, List<long[]>> turns) {
+
+        /** What the party says over the call: the transcripts of its recordings, in order. */
+        String reference(String party) {
+            return String.join(" ", said.get(party).stream().map(LibriVox.Recording::transcript).toList());
+        }
+
+        /**
+         * Per party: the corpus WER of its finals against what it said is at most the batch WER of its
+         * recordings as 8 kHz mu-law plus 0.05, and each of its finals lies within one of its own turns.
+         */
+        void assertEachPartyTranscribedInItsTurns(String call, List<JsonNode> events) throws Exception {
+            List<String> failures = new ArrayList<>();
+            for (String party : PARTIES) {
+                double wer = WordErrorRate.of(reference(party), Archives.text(events, "transcript.final", party));
+                double batch = batchWer(said.get(party));
+                System.out.printf("%s, %s: WER %.3f, batch WER of the same 8 kHz audio %.3f%n", call, party, wer, batch);
+                if (wer > batch + 0.05) {
+                    failures.add(party + ": WER " + wer + " over batch " + batch + " + 0.05; heard '"
+                            + Archives.text(events, "transcript.final", party) + "', said '" + reference(party) + "'");
+                }
+                for (JsonNode f : Archives.ofType(events, "transcript.final")) {
+                    long start = f.path("start_ms").asLong();
+                    long end = f.path("end_ms").asLong();
+                    if (f.path("channel").asText().equals(party) && turns.get(party).stream()
+                            .noneMatch(t -> start >= t[0] - MARGIN_MS && end <= t[1] + MARGIN_MS)) {
+                        failures.add(party + ": a final outside its turns " + turnsText(party) + ": " + f);
+                    }
+                }
+            }
+            if (!failures.isEmpty()) {
+                throw new AssertionError(String.join("\n", failures));
+            }
+        }
+
+        private String turnsText(String party) {
+            return String.join(", ", turns.get(party).stream().map(t -> t[0] + "-" + t[1] + " ms").toList());
+        }
+    }
+
+    /**
+     * The recordings (id suffixes) said in turn, the customer first, then the agent, and so on, each
+     * once: while one party speaks the other's line carries mu-law silence, and every turn is followed
+     * by a second of silence on both lines.
+     */
+    static Call takingTurns(String... recordings) throws Exception {
+        if (new HashSet<>(Arrays.asList(recordings)).size() != recordings.length) {
+            throw new IllegalArgumentException("each recording is said once: " + Arrays.toString(recordings));
+        }
+        Map<String, ByteArrayOutputStream> lines = new LinkedHashMap<>();
+        Map<String, List<LibriVox.Recording>> said = new LinkedHashMap<>();
+        Map<String, List<long[]>> turns = new LinkedHashMap<>();
+        for (String party : PARTIES) {
+            lines.put(party, new ByteArrayOutputStream());
+            said.put(party, new ArrayList<>());
+            turns.put(party, new ArrayList<>());
+        }
+        long at = 0;
+        for (int i = 0; i < recordings.length; i++) {
+            String speaker = PARTIES.get(i % 2);
+            LibriVox.Recording r = LibriVox.get(recordings[i]);
+            byte[] speech = mulaw(r);
+            for (String party : PARTIES) {
+                lines.get(party).writeBytes(party.equals(speaker) ? speech : silence(speech.length));
+                lines.get(party).writeBytes(silence(PAUSE_MS * 8));
+            }
+            said.get(speaker).add(r);
+            turns.get(speaker).add(new long[] {at, at + speech.length / 8});
+            at += speech.length / 8 + PAUSE_MS;
+        }
+        Map<String, byte[]> audio = new LinkedHashMap<>();
+        lines.forEach((party, line) -> audio.put(party, line.toByteArray()));
+        return new Call(audio, said, turns);
+    }
+
+    /** Mu-law silence: the code of a zero sample. */
+    private static byte[] silence(int bytes) {
+        byte[] s = new byte[bytes];
+        Arrays.fill(s, (byte) 0xFF);
+        return s;
     }
 
     /** The recording at 8 kHz (sox), mu-law encoded. */
