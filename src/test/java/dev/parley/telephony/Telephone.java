@@ -1,13 +1,13 @@
 package dev.parley.telephony;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.parley.audio.G711;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.WordErrorRate;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -116,24 +116,31 @@ final class Telephone {
         return s;
     }
 
-    /** The recording at 8 kHz (sox), mu-law encoded. */
+    /**
+     * The recording converted by sox to 8 kHz mu-law, cached under target/: the audio {@link #batchWer}
+     * decodes. -D: no dither, so it is the same on every run (sox dithers by default, with a new seed
+     * each time, and at this level one word of a recording can change with the dither).
+     */
     static byte[] mulaw(LibriVox.Recording r) throws Exception {
-        byte[] pcm = r.at(8000).pcm();
-        short[] s = dev.parley.audio.Pcm16.littleEndianToShorts(pcm, 0, pcm.length);
-        return G711.encode(s, 0, s.length);
+        Path ul = Path.of("target", "librivox", r.id() + ".8000.ul");
+        if (!Files.exists(ul)) {
+            Files.createDirectories(ul.getParent());
+            Path partial = Path.of(ul + ".part");
+            run("sox", "-D", r.wav().toString(), "-r", "8000", "-e", "mu-law", "-t", "raw", partial.toString());
+            Files.move(partial, ul, StandardCopyOption.ATOMIC_MOVE);
+        }
+        return Files.readAllBytes(ul);
     }
 
     /**
-     * Corpus WER of {@code pocketsphinx_batch} on the recordings converted by sox to 8 kHz mu-law and
-     * back to 16 kHz WAV: the bound streaming recognition of the same telephone audio is held to.
+     * Corpus WER of {@code pocketsphinx_batch} on the recordings as {@link #mulaw} has them, converted
+     * by sox back to 16 kHz WAV: the bound streaming recognition of the same telephone audio is held to.
      */
     static double batchWer(List<LibriVox.Recording> recordings) throws Exception {
         Path dir = Files.createTempDirectory(Path.of("target"), "batch");
         StringBuilder ctl = new StringBuilder();
         for (LibriVox.Recording r : recordings) {
-            Path ul = dir.resolve(r.id() + ".ul");
-            // -D: no dither, so the reference is the same on every run (sox dithers by default).
-            run("sox", "-D", r.wav().toString(), "-r", "8000", "-e", "mu-law", "-t", "raw", ul.toString());
+            Path ul = Files.write(dir.resolve(r.id() + ".ul"), mulaw(r));
             run("sox", "-D", "-t", "raw", "-r", "8000", "-e", "mu-law", "-c", "1", ul.toString(), "-r", "16000", "-e", "signed",
                     "-b", "16", dir.resolve(r.id() + ".wav").toString());
             ctl.append(r.id()).append('\n');
