@@ -17,7 +17,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** LibriVox recordings as a phone line carries them (8 kHz mu-law), and PocketSphinx's batch WER on that same audio. */
+/**
+ * LibriVox recordings as a phone line carries them (8 kHz mu-law), calls in which two parties say them in
+ * turn, and PocketSphinx's batch WER on that same audio.
+ */
 final class Telephone {
 
     /** The parties of a two-channel call, as Parley names its channels. */
