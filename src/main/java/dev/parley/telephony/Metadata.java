@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** Caller metadata from a platform's parameters, made safe to keep: at most 20 keys, short values. */
+/** Caller metadata from a platform's parameters, made safe to keep: at most 20 keys (and the platform's ids), short values. */
 public final class Metadata {
 
     private static final Pattern KEY = Pattern.compile("[a-z0-9_-]{1,40}");
@@ -17,6 +17,18 @@ public final class Metadata {
     public Metadata put(String key, String value) {
         String k = key(key);
         if (k != null && value != null && (entries.size() < MAX_ENTRIES || entries.containsKey(k))) {
+            entries.put(k, value.length() > MAX_VALUE ? value.substring(0, MAX_VALUE) : value);
+        }
+        return this;
+    }
+
+    /**
+     * Adds an id the platform gave the call (a leg's call or stream id): kept even when callers'
+     * parameters have filled the 20 entries, which are for what callers send.
+     */
+    public Metadata putId(String key, String value) {
+        String k = key(key);
+        if (k != null && value != null) {
             entries.put(k, value.length() > MAX_VALUE ? value.substring(0, MAX_VALUE) : value);
         }
         return this;

@@ -561,6 +561,11 @@ class AudioHookTest {
             assertEquals("{}", pause.path("parameters").toString());
             c.stream(card);   // still on its way when the client heard 'pause'
             ws.send(c.message("paused"));
+            assertEquals(200, control(session, "pause", CONTROL_KEY).statusCode(), "pausing a paused call is no error");
+            ws.send(c.message("ping"));
+            c.expect("pong");
+            assertEquals(1, ws.received().stream().filter(m -> m.path("type").asText().equals("pause")).count(),
+                    "only a change is sent to the client");
             long pausedAt = System.nanoTime();
             // Paused for longer than the idle timeout: the client's pings keep the call.
             for (int i = 0; i <= IDLE_S; i++) {
@@ -609,7 +614,7 @@ class AudioHookTest {
     }
 
     @Test
-    void pauseAndResumeNeedAnApiKeyAndAnOpenSessionWhoseClientCanPause() throws Exception {
+    void pauseAndResumeNeedAnApiKeyAndAnOpenSessionWhoseClientCanPauseAndResumeEndsOnlyParleysOwnPause() throws Exception {
         assertEquals(401, control("ses_aaaaaaaaaaaaaaaaaaaa", "pause", null).statusCode());
         assertEquals(401, control("ses_aaaaaaaaaaaaaaaaaaaa", "pause", KEY).statusCode(), "an AudioHook key is not Parley's");
         HttpResponse<String> unknown = control("ses_aaaaaaaaaaaaaaaaaaaa", "pause", CONTROL_KEY);
@@ -628,6 +633,15 @@ class AudioHookTest {
         try (SocketClient ws = connect(KEY, true, SECRET)) {
             Client c = new Client(ws);
             c.open(conversation, false);
+            ws.send(c.message("paused"));   // the platform's own pause, not Parley's
+            ws.send(c.message("ping"));
+            c.expect("pong");
+            HttpResponse<String> resumed = control(sessionIdOf(conversation), "resume", CONTROL_KEY);
+            assertEquals(200, resumed.statusCode(), resumed.body());
+            ws.send(c.message("ping"));
+            c.expect("pong");
+            assertTrue(ws.received().stream().noneMatch(m -> m.path("type").asText().equals("resume")),
+                    "Parley's resume does not end a pause it did not ask for");
             ws.send(c.message("close"));
             c.expect("closed");
         }

@@ -131,9 +131,10 @@ final class Telephone {
         Path ul = Path.of("target", "librivox", r.id() + ".8000.ul");
         if (!Files.exists(ul)) {
             Files.createDirectories(ul.getParent());
-            Path partial = Path.of(ul + ".part");
+            // A file of its own, so test JVMs converting at once do not write into each other's.
+            Path partial = Files.createTempFile(ul.getParent(), r.id(), ".ul.part");
             run("sox", "-D", r.wav().toString(), "-r", "8000", "-e", "mu-law", "-t", "raw", partial.toString());
-            Files.move(partial, ul, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(partial, ul, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         return Files.readAllBytes(ul);
     }

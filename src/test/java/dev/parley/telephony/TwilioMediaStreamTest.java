@@ -282,9 +282,20 @@ class TwilioMediaStreamTest {
             assertEquals(legB.callSid, joined.get(0).path("metadata").path("agent_call_sid").asText());
             assertFalse(Archives.text(events, "transcript.final", "customer").isBlank());
             assertFalse(Archives.text(events, "transcript.final", "agent").isBlank());
-            // The agent's times are the session's: its audio starts a second into it.
-            Archives.ofType(events, "transcript.final").stream().filter(f -> f.path("channel").asText().equals("agent"))
-                    .forEach(f -> assertTrue(f.path("start_ms").asLong() >= 1000, f.toString()));
+            // The agent's times are the session's: its audio starts a second into it (0920's speech 330 ms later),
+            // in the transcript and in audio.wav, where the agent's channel is silent until then.
+            long agentStart = Archives.ofType(events, "transcript.final").stream().filter(f -> f.path("channel").asText().equals("agent"))
+                    .mapToLong(f -> f.path("start_ms").asLong()).min().orElseThrow();
+            assertTrue(agentStart >= 1000 && agentStart <= 2000, "the agent's first words at " + agentStart + " ms");
+            Archives.Wav wav = Archives.wav(folder);
+            assertEquals(2, wav.channels());
+            int firstAgentSound = -1;
+            for (int f = 0; f < wav.data().length / 2 && firstAgentSound < 0; f++) {
+                if (wav.data()[2 * f + 1] != (byte) 0xFF) {
+                    firstAgentSound = f;
+                }
+            }
+            assertTrue(firstAgentSound >= 8000 && firstAgentSound < 8000 + 800, "the agent's audio starts at sample " + firstAgentSound);
             for (JsonNode t : Archives.ofType(events, "translation.final")) {
                 assertEquals(t.path("channel").asText().equals("customer") ? "es" : "ca", t.path("language").asText(), t.toString());
             }

@@ -20,8 +20,8 @@ import java.util.function.Function;
  * -lw 6.5 -maxhmmpf 30000 -bestpath yes -pl_window 5 -vad_threshold 2.0 -vad_startspeech 10
  * -vad_prespeech 20}) but for {@code -fwdflat no}: the flat-lexicon pass runs over the whole
  * utterance after its end of speech (80-250 ms for 2-7 s utterances here, on the way to every final)
- * and did not make streamed finals better: over the LibriVox tests 108 word errors with it, 102
- * without (docs/benchmarks.md). The endpoint silence defaults to 500 ms
+ * and did not make streamed finals better: the benchmark's LibriVox WER is 0.279 without it, 0.321
+ * with it (docs/benchmarks.md, "Decoder settings"). The endpoint silence defaults to 500 ms
  * ({@code -vad_postspeech 50}, also PocketSphinx's default). Models default to the Debian package
  * {@code pocketsphinx-en-us}. Pool: {@value #DEFAULT_POOL_SIZE} decoders at most (each ~90 MB of
  * native memory), {@value #DEFAULT_WARM_DECODERS} built at start.

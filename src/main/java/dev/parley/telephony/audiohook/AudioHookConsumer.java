@@ -144,6 +144,7 @@ final class AudioHookConsumer extends WebSocketIngest {
         private long positionSamples;
         /** Paused time the client reported in 'resumed': in the call's timeline, not in the position. */
         private long pausedSamples;
+        private long heldGap;          // samples of gaps not yet sent down the route
         private CallSession session;
 
         Connection(ServerWebSocket ws, Context context, String unauthorized, String sessionHeader, Map<String, String> headers) {
@@ -159,7 +160,7 @@ final class AudioHookConsumer extends WebSocketIngest {
             ws.binaryMessageHandler(this::audio);
             ws.closeHandler(v -> {
                 if (session != null) {
-                    session.end("client_closed", 1000);
+                    endSession("client_closed");
                 }
             });
         }
@@ -269,7 +270,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                     if (session == null || probe || sessionClosed) {
                         sendClosed();
                     } else {
-                        session.end("close", 1000);   // 'closed' follows once every final is out
+                        endSession("close");   // 'closed' follows once every final is out
                     }
                 }
                 default -> throw new Violation("unknown message type '" + shorten(type) + "'");
@@ -340,11 +341,27 @@ final class AudioHookConsumer extends WebSocketIngest {
             gap(samples);
         }
 
-        /** Audio the call had that Parley does not keep: silence in the archive, time the recognizer's results step over. */
+        /**
+         * Audio the call had that Parley does not keep: silence in the archive, time the recognizer's
+         * results step over. Held and sent as one gap before the next audio kept or the session's end,
+         * so a client streaming while paused costs one gap, not one per frame.
+         */
         private void gap(long samples) {
             if (samples > 0 && session != null && !probe) {
-                deliverGap(session, null, samples);
+                heldGap += samples;
             }
+        }
+
+        private void sendHeldGap() {
+            if (heldGap > 0 && session != null) {
+                deliverGap(session, null, heldGap);
+            }
+            heldGap = 0;
+        }
+
+        private void endSession(String reason) {
+            sendHeldGap();
+            session.end(reason, 1000);
         }
 
         private void open(JsonNode p) throws Violation {
@@ -457,6 +474,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                 gap(frames);   // sent while paused (or before the client heard 'pause'): its time counts, its audio is not kept
                 return;
             }
+            sendHeldGap();
             for (int c = 0; c < n; c++) {
                 byte[] share = new byte[frames];
                 for (int i = 0; i < frames; i++) {
@@ -488,11 +506,15 @@ final class AudioHookConsumer extends WebSocketIngest {
         /**
          * Parley's own pause: from now on no audio is kept, and the client is asked to stop sending
          * ('pause', answered by 'paused'). 'resume' asks it to go on; audio is kept again once it has
-         * resumed, or at once if it never paused. Either may be sent again (the protocol allows it).
+         * resumed, or at once if it never paused. Only a change is sent: a 'resume' must not end a
+         * pause the platform started itself (its own secure pause), and a second 'pause' asks nothing new.
          */
         private boolean serverPause(boolean pause) {
             if (session == null || probe || closeRequested || disconnecting || finished) {
                 return false;
+            }
+            if (serverPaused == pause) {
+                return true;
             }
             boolean was = recording();
             serverPaused = pause;
@@ -531,7 +553,7 @@ final class AudioHookConsumer extends WebSocketIngest {
             LOG.info("AudioHook session {}: disconnect {} ({})", id, reason, info);
             send("disconnect", JSON.createObjectNode().put("reason", reason).put("info", info));
             if (session != null) {
-                session.end("error".equals(reason) ? "protocol_error" : reason, 1000);
+                endSession("error".equals(reason) ? "protocol_error" : reason);
             }
             closeSoon();
         }

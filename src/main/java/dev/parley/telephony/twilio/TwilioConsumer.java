@@ -163,7 +163,7 @@ final class TwilioConsumer extends WebSocketIngest {
 
         /** The metadata once a joining stream's entries are added: its ids, and parameters not yet set. */
         synchronized Map<String, String> join(String channel, String callSid, String streamSid, Map<String, String> params) {
-            metadata.put(channel + "_call_sid", callSid).put(channel + "_stream_sid", streamSid);
+            metadata.putId(channel + "_call_sid", callSid).putId(channel + "_stream_sid", streamSid);
             params.forEach(metadata::putIfAbsent);
             return metadata.toMap();
         }
