@@ -3,6 +3,7 @@ package dev.parley.http;
 import dev.parley.security.TokenService;
 import dev.parley.security.WebSocketAuth;
 import dev.parley.session.CallSession;
+import dev.parley.session.ClientText;
 import dev.parley.session.SessionRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.json.JsonObject;
@@ -38,7 +39,7 @@ public final class SessionControlEndpoint {
         String id = rc.pathParam("id");
         Optional<CallSession> found = sessions.find(id);
         if (found.isEmpty()) {
-            fail(rc, 404, "not_found", "No session " + shorten(id) + " (open or recently closed)");
+            fail(rc, 404, "not_found", "No session " + ClientText.shorten(id, 40) + " (open or recently closed)");
             return;
         }
         CallSession session = found.get();
@@ -65,9 +66,5 @@ public final class SessionControlEndpoint {
     private static void fail(RoutingContext rc, int status, String code, String message) {
         rc.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                 .end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)).encode());
-    }
-
-    private static String shorten(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
 }

@@ -2,6 +2,7 @@ package dev.parley.ingest;
 
 import dev.parley.audio.AudioEncoding;
 import dev.parley.audio.AudioFormat;
+import dev.parley.session.ClientText;
 import dev.parley.session.SessionSettings;
 
 import java.util.LinkedHashMap;
@@ -44,7 +45,7 @@ final class ListenRequest {
         for (Map.Entry<String, List<String>> p : query.entrySet()) {
             String key = p.getKey();
             if (p.getValue().size() > 1) {
-                throw new Invalid("'" + shorten(key) + "' is given more than once");
+                throw new Invalid("'" + ClientText.shorten(key, 24) + "' is given more than once");
             }
             if (key.startsWith(METADATA_PREFIX)) {
                 String name = key.substring(METADATA_PREFIX.length());
@@ -57,7 +58,7 @@ final class ListenRequest {
                 }
                 metadata.put(name, value);
             } else if (!PARAMETERS.contains(key)) {
-                throw new Invalid("unknown parameter '" + shorten(key) + "'; known: source, targets, rate, encoding, record, meta.*");
+                throw new Invalid("unknown parameter '" + ClientText.shorten(key, 24) + "'; known: source, targets, rate, encoding, record, meta.*");
             }
         }
         if (metadata.size() > METADATA_MAX_ENTRIES) {
@@ -66,7 +67,7 @@ final class ListenRequest {
 
         String source = first(query, "source", defaults.source());
         if (!sources.contains(source)) {
-            throw new Invalid("source '" + shorten(source) + "' is not supported; available: " + String.join(",", sources));
+            throw new Invalid("source '" + ClientText.shorten(source, 24) + "' is not supported; available: " + String.join(",", sources));
         }
         List<String> targets = defaults.targets();
         if (query.containsKey("targets")) {
@@ -87,12 +88,12 @@ final class ListenRequest {
             rate = -1;
         }
         if (!RATES.contains(rate)) {
-            throw new Invalid("rate '" + shorten(rateText) + "' is not supported; use 24000, 16000 or 8000");
+            throw new Invalid("rate '" + ClientText.shorten(rateText, 24) + "' is not supported; use 24000, 16000 or 8000");
         }
         String encodingText = first(query, "encoding", "pcm16");
         AudioEncoding encoding = AudioEncoding.fromWireName(encodingText);
         if (encoding == null) {
-            throw new Invalid("encoding '" + shorten(encodingText) + "' is not supported; use pcm16 or mulaw");
+            throw new Invalid("encoding '" + ClientText.shorten(encodingText, 24) + "' is not supported; use pcm16 or mulaw");
         }
         String recordText = first(query, "record", Boolean.toString(defaults.record()));
         if (!recordText.equals("true") && !recordText.equals("false")) {
@@ -105,9 +106,5 @@ final class ListenRequest {
     private static String first(Map<String, List<String>> query, String key, String fallback) {
         List<String> values = query.get(key);
         return values == null || values.isEmpty() ? fallback : values.get(0);
-    }
-
-    private static String shorten(String text) {
-        return text.length() <= 24 ? text : text.substring(0, 24) + "...";
     }
 }

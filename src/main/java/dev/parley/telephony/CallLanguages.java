@@ -1,5 +1,7 @@
 package dev.parley.telephony;
 
+import dev.parley.session.ClientText;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -140,7 +142,7 @@ public final class CallLanguages {
         }
         String code = normalise(value);
         if (code == null) {
-            throw new Invalid(key + " must be a language code such as en or es-MX; got '" + shorten(value) + "'");
+            throw new Invalid(key + " must be a language code such as en or es-MX; got '" + ClientText.shorten(value, 24) + "'");
         }
         return code;
     }
@@ -179,9 +181,5 @@ public final class CallLanguages {
             }
         }
         return out;
-    }
-
-    static String shorten(String text) {
-        return text.length() <= 24 ? text : text.substring(0, 24) + "...";
     }
 }

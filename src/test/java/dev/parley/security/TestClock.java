@@ -15,7 +15,17 @@ final class TestClock extends Clock {
     /** A whole second, so a token's expiry falls exactly {@code ttl} after issue. */
     static final long START = 1_700_000_000_000L;
 
-    private final AtomicLong millis = new AtomicLong(START);
+    private final AtomicLong millis;
+    private final ZoneId zone;
+
+    TestClock() {
+        this(new AtomicLong(START), ZoneOffset.UTC);
+    }
+
+    private TestClock(AtomicLong millis, ZoneId zone) {
+        this.millis = millis;
+        this.zone = zone;
+    }
 
     void advance(Duration duration) {
         millis.addAndGet(duration.toMillis());
@@ -33,12 +43,13 @@ final class TestClock extends Clock {
 
     @Override
     public ZoneId getZone() {
-        return ZoneOffset.UTC;
+        return zone;
     }
 
+    /** The same hand-moved time, seen in another zone. */
     @Override
     public Clock withZone(ZoneId zone) {
-        throw new UnsupportedOperationException();
+        return new TestClock(millis, zone);
     }
 
     /** Settings from key-value pairs, with automatic rotation off unless given. */

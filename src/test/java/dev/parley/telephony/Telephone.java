@@ -48,8 +48,26 @@ final class Telephone {
         /**
          * Per party: the corpus WER of its finals against what it said is at most the batch WER of its
          * recordings as 8 kHz mu-law plus 0.05, and each of its finals lies within one of its own turns.
+         * Each translation carries its transcript's channel, and every byte of each line was counted.
          */
         void assertEachPartyTranscribedInItsTurns(String call, List<JsonNode> events) throws Exception {
+            List<JsonNode> translations = Archives.ofType(events, "translation.final");
+            if (translations.isEmpty()) {
+                throw new AssertionError(call + ": no translation.final");
+            }
+            for (JsonNode t : translations) {
+                JsonNode transcript = Archives.ofType(events, "transcript.final").stream()
+                        .filter(f -> f.path("item_id").asText().equals(t.path("item_id").asText())).findFirst().orElseThrow();
+                if (!transcript.path("channel").asText().equals(t.path("channel").asText())) {
+                    throw new AssertionError(call + ": a translation is of its transcript's channel: " + t);
+                }
+            }
+            JsonNode audio = Archives.ofType(events, "session.closed").get(0).path("audio");
+            for (String party : PARTIES) {
+                if (this.audio.get(party).length != audio.path(party).path("bytes").asLong()) {
+                    throw new AssertionError(call + ": every byte of the " + party + "'s line counted: " + audio);
+                }
+            }
             List<String> failures = new ArrayList<>();
             for (String party : PARTIES) {
                 double wer = WordErrorRate.of(reference(party), Archives.text(events, "transcript.final", party));

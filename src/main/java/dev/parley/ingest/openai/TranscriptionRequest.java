@@ -1,5 +1,7 @@
 package dev.parley.ingest.openai;
 
+import dev.parley.session.ClientText;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,13 +33,13 @@ record TranscriptionRequest(String source, List<String> targets, boolean record,
     static TranscriptionRequest parse(Map<String, List<String>> query, Defaults defaults) throws Invalid {
         for (Map.Entry<String, List<String>> p : query.entrySet()) {
             if (p.getValue().size() > 1) {
-                throw new Invalid("The query parameter '" + shorten(p.getKey()) + "' is given more than once.");
+                throw new Invalid("The query parameter '" + ClientText.shorten(p.getKey(), 24) + "' is given more than once.");
             }
         }
         String intent = first(query, "intent", null);
         if (!"transcription".equals(intent)) {
             throw new Invalid("Parley serves transcription sessions only: connect to /v1/realtime?intent=transcription"
-                    + (intent == null ? "." : " (got intent '" + shorten(intent) + "')."));
+                    + (intent == null ? "." : " (got intent '" + ClientText.shorten(intent, 24) + "')."));
         }
         List<String> targets = defaults.targets();
         if (query.containsKey("targets")) {
@@ -75,9 +77,5 @@ record TranscriptionRequest(String source, List<String> targets, boolean record,
     private static String first(Map<String, List<String>> query, String key, String fallback) {
         List<String> values = query.get(key);
         return values == null || values.isEmpty() ? fallback : values.get(0);
-    }
-
-    private static String shorten(String text) {
-        return text.length() <= 24 ? text : text.substring(0, 24) + "...";
     }
 }

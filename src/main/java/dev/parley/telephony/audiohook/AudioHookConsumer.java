@@ -9,6 +9,7 @@ import dev.parley.audio.AudioFormat;
 import dev.parley.http.HttpServer;
 import dev.parley.ingest.WebSocketIngest;
 import dev.parley.session.CallSession;
+import dev.parley.session.ClientText;
 import dev.parley.session.ClientConnection;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.SessionRegistry;
@@ -262,7 +263,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                     if (session != null) {
                         session.emit(SessionEvent.of("warning").field("code", "client_error")
                                 .field("message", "The AudioHook client reported error " + parameters.path("code").asText("?")
-                                        + ": " + shorten(parameters.path("message").asText(""), 500)));
+                                        + ": " + ClientText.shorten(parameters.path("message").asText(""), 500)));
                     }
                 }
                 case "close" -> {
@@ -273,7 +274,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                         endSession("close");   // 'closed' follows once every final is out
                     }
                 }
-                default -> throw new Violation("unknown message type '" + shorten(type) + "'");
+                default -> throw new Violation("unknown message type '" + ClientText.shorten(type, 40) + "'");
             }
         }
 
@@ -292,7 +293,7 @@ final class AudioHookConsumer extends WebSocketIngest {
             String current = session == null ? null : session.settings().sourceOf(CallLanguages.CUSTOMER);
             if (current != null && !current.equals(code)) {
                 session.emit(SessionEvent.of("warning").field("code", "language_not_changed").field("message",
-                        "The AudioHook client set the language to " + shorten(language.asText()) + "; Parley goes on recognising "
+                        "The AudioHook client set the language to " + ClientText.shorten(language.asText(), 40) + "; Parley goes on recognising "
                                 + current + " until the call ends."));
             }
         }
@@ -595,14 +596,6 @@ final class AudioHookConsumer extends WebSocketIngest {
         } catch (DateTimeParseException | ArithmeticException e) {
             // said below
         }
-        throw new Violation(what + " must be an ISO 8601 duration such as PT1.5S, not " + shorten(value.toString()));
-    }
-
-    private static String shorten(String text) {
-        return shorten(text, 40);
-    }
-
-    private static String shorten(String text, int max) {
-        return text.length() <= max ? text : text.substring(0, max) + "...";
+        throw new Violation(what + " must be an ISO 8601 duration such as PT1.5S, not " + ClientText.shorten(value.toString(), 40));
     }
 }

@@ -8,6 +8,7 @@ import dev.parley.audio.AudioFormat;
 import dev.parley.http.HttpServer;
 import dev.parley.ingest.WebSocketIngest;
 import dev.parley.session.CallSession;
+import dev.parley.session.ClientText;
 import dev.parley.session.ClientConnection;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.SessionRegistry;
@@ -140,12 +141,12 @@ final class TwilioConsumer extends WebSocketIngest {
             }
             for (String channel : channels) {
                 if (legs.containsKey(channel)) {
-                    return "conversation '" + shorten(conversation) + "' already has a stream for the " + channel;
+                    return "conversation '" + ClientText.shorten(conversation, 40) + "' already has a stream for the " + channel;
                 }
             }
             String record = params.get(PARAM_RECORD);
             if (record != null && !record.equals(Boolean.toString(this.record))) {
-                return "record=" + shorten(record) + ", but conversation '" + shorten(conversation) + "' is "
+                return "record=" + ClientText.shorten(record, 40) + ", but conversation '" + ClientText.shorten(conversation, 40) + "' is "
                         + (this.record ? "" : "not ") + "recorded";
             }
             return CallLanguages.disagreement(params, languages);
@@ -275,7 +276,7 @@ final class TwilioConsumer extends WebSocketIngest {
                 m = null;
             }
             if (m == null || !m.isObject() || !m.path("event").isTextual()) {
-                fault("invalid_json", "A Twilio message must be a JSON object with an 'event'; got: " + shorten(text));
+                fault("invalid_json", "A Twilio message must be a JSON object with an 'event'; got: " + ClientText.shorten(text, 40));
                 return;
             }
             String event = m.path("event").asText();
@@ -308,7 +309,7 @@ final class TwilioConsumer extends WebSocketIngest {
                         call.legEnded(this, "stop");
                     }
                 }
-                default -> fault("unknown_type", "Unknown Twilio event '" + shorten(event) + "' was ignored");
+                default -> fault("unknown_type", "Unknown Twilio event '" + ClientText.shorten(event, 40) + "' was ignored");
             }
         }
 
@@ -345,7 +346,7 @@ final class TwilioConsumer extends WebSocketIngest {
             }
             String sid = m.path("streamSid").asText(null);
             if (sid != null && !sid.equals(streamSid)) {
-                fault("invalid_message", "'" + event + "' for stream " + shorten(sid) + " on stream " + streamSid + " was ignored");
+                fault("invalid_message", "'" + event + "' for stream " + ClientText.shorten(sid, 40) + " on stream " + streamSid + " was ignored");
                 return false;
             }
             return true;
@@ -390,7 +391,7 @@ final class TwilioConsumer extends WebSocketIngest {
                 } else if (track.equals("outbound")) {
                     trackChannels.put("outbound", other(inbound));
                 } else {
-                    refuse(1008, "unknown track '" + shorten(track) + "'");
+                    refuse(1008, "unknown track '" + ClientText.shorten(track, 40) + "'");
                     return;
                 }
             }
@@ -459,7 +460,7 @@ final class TwilioConsumer extends WebSocketIngest {
                     // Refused (capacity, a language pair no engine reaches): the session says why and closes us.
                     // A stream that joined as the conversation's session was closing was not among those it closed.
                     if (joinedMetadata != null && session.state() == CallSession.State.CLOSED) {
-                        refuse(1000, "conversation '" + shorten(conversation) + "' has ended");
+                        refuse(1000, "conversation '" + ClientText.shorten(conversation, 40) + "' has ended");
                     }
                     return;
                 }
@@ -516,7 +517,7 @@ final class TwilioConsumer extends WebSocketIngest {
             String track = media.path("track").asText("inbound");
             String channel = trackChannels.get(track);
             if (channel == null) {
-                fault("invalid_message", "media of track '" + shorten(track) + "', which the stream did not start with, was ignored");
+                fault("invalid_message", "media of track '" + ClientText.shorten(track, 40) + "', which the stream did not start with, was ignored");
                 return;
             }
             byte[] audio;
@@ -592,9 +593,5 @@ final class TwilioConsumer extends WebSocketIngest {
                 }
             });
         }
-    }
-
-    private static String shorten(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
 }
