@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.parley.testing.JsonSocket;
+
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -21,27 +18,18 @@ import java.util.function.Predicate;
  * Parley's recognizer nor with the SDK: it writes the client events by hand and keeps every server
  * event as JSON.
  */
-final class RealtimeClient implements WebSocket.Listener, AutoCloseable {
+final class RealtimeClient extends JsonSocket {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    private final List<JsonNode> events = new CopyOnWriteArrayList<>();
-    private final CompletableFuture<Integer> closed = new CompletableFuture<>();
-    private final StringBuilder partial = new StringBuilder();
-    private WebSocket ws;
-
     static RealtimeClient connect(URI uri, String apiKey) throws Exception {
         RealtimeClient client = new RealtimeClient();
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
-        if (apiKey != null) {
-            builder.header("Authorization", "Bearer " + apiKey);
-        }
-        client.ws = builder.buildAsync(uri, client).get(10, TimeUnit.SECONDS);
+        client.open(uri, apiKey == null ? Map.of() : Map.of("Authorization", "Bearer " + apiKey));
         return client;
     }
 
     void send(String json) throws Exception {
-        ws.sendText(json, true).get(10, TimeUnit.SECONDS);
+        sendText(json);
     }
 
     void send(ObjectNode event) throws Exception {
@@ -68,11 +56,11 @@ final class RealtimeClient implements WebSocket.Listener, AutoCloseable {
     }
 
     List<JsonNode> events() {
-        return List.copyOf(events);
+        return received();
     }
 
     List<JsonNode> events(String type) {
-        return events.stream().filter(e -> e.path("type").asText().equals(type)).toList();
+        return received().stream().filter(e -> e.path("type").asText().equals(type)).toList();
     }
 
     JsonNode await(Predicate<JsonNode> match, Duration timeout) throws Exception {
@@ -92,7 +80,7 @@ final class RealtimeClient implements WebSocket.Listener, AutoCloseable {
             Thread.sleep(10);
         }
         throw new AssertionError("No matching event within " + timeout + "; received: "
-                + events.stream().map(e -> e.path("type").asText()).toList() + "; errors: " + events("error"));
+                + events().stream().map(e -> e.path("type").asText()).toList() + "; errors: " + events("error"));
     }
 
     JsonNode await(String type, Duration timeout) throws Exception {
@@ -100,43 +88,6 @@ final class RealtimeClient implements WebSocket.Listener, AutoCloseable {
     }
 
     int size() {
-        return events.size();
-    }
-
-    int awaitClose(Duration timeout) throws Exception {
-        return closed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        partial.append(data);
-        if (last) {
-            try {
-                events.add(JSON.readTree(partial.toString()));
-            } catch (Exception e) {
-                closed.completeExceptionally(new AssertionError("Server sent text that is not JSON: " + partial));
-            }
-            partial.setLength(0);
-        }
-        webSocket.request(1);
-        return null;
-    }
-
-    @Override
-    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-        closed.complete(statusCode);
-        return null;
-    }
-
-    @Override
-    public void onError(WebSocket webSocket, Throwable error) {
-        closed.completeExceptionally(error);
-    }
-
-    @Override
-    public void close() {
-        if (!closed.isDone()) {
-            ws.abort();
-        }
+        return received().size();
     }
 }
