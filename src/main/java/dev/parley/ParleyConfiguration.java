@@ -18,6 +18,8 @@ import dev.parley.security.SigningKeys;
 import dev.parley.security.TokenEndpoint;
 import dev.parley.security.TokenService;
 import dev.parley.security.WebSocketAuth;
+import dev.parley.session.EventConverters;
+import dev.parley.session.EventsComponent;
 import dev.parley.session.SessionComponent;
 import dev.parley.session.SessionLimits;
 import dev.parley.session.SessionRegistry;
@@ -45,8 +47,8 @@ import java.util.stream.Collectors;
 
 /**
  * Builds Parley's parts from its settings and registers them as the Camel components that the
- * routes name: {@code listen}, {@code openai-realtime}, {@code realtime}, {@code session}, {@code translate}, {@code tts},
- * {@code archive} and {@code webhook}.
+ * routes name: {@code listen}, {@code openai-realtime}, {@code twilio}, {@code audiohook}, {@code realtime},
+ * {@code parley} (the event stream), {@code session}, {@code translate}, {@code tts}, {@code archive} and {@code webhook}.
  */
 public final class ParleyConfiguration implements CamelConfiguration {
 
@@ -97,17 +99,22 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addComponent("openai-realtime", new TranscriptionComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         context.addComponent("realtime", new RealtimeComponent());
-        context.addComponent("session", new SessionComponent(sessions));
+        EventConverters.register(context.getTypeConverterRegistry());
+        EventsComponent events = new EventsComponent(sessions.events());
+        context.addComponent("parley", events);
+        context.addComponent("session", new SessionComponent());
         context.addComponent("translate", new TranslateComponent(translator));
         context.addComponent("tts", new SpeakComponent(synthesizer));
-        context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions));
-        context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup())),
-                Set.copyOf(list(config.string("parley.webhooks.events",
-                        "session.created,session.joined,transcript.final,translation.final,session.closed")))));
+        context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions,
+                config.bool("parley.archive.enabled", true)));
+        context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()))));
 
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) ->
-                HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer)));
+        {
+            HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer));
+            HealthCheckRegistry.get(started).register(new EventRoutesHealth(events));
+        });
     }
 
     private static List<String> list(String commaSeparated) {

@@ -2,6 +2,7 @@ package dev.parley.archive;
 
 import dev.parley.session.CallSession;
 import dev.parley.session.ParleyHeaders;
+import dev.parley.session.ParleyProperties;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.SessionRegistry;
 import dev.parley.session.StepEndpoint;
@@ -21,21 +22,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * closes it after {@code session.closed}; {@code session.joined} rewrites {@code call.json} with the
  * session's metadata as it now is. {@code archive:audio} appends a frame of received audio, or
  * silence for a gap in the call's audio ({@link ParleyHeaders#AUDIO_GAP}).
- * Sessions that did not consent to recording are skipped.
+ * Sessions that did not consent to recording are skipped, and everything when the archive is off.
  */
 public final class ArchiveComponent extends DefaultComponent {
 
     private final TranscriptArchive archive;
     private final SessionRegistry sessions;
     private final Map<String, Open> open = new ConcurrentHashMap<>();
+    private final boolean enabled;
 
     /** A session's archive, and the settings it was opened with for the final {@code call.json}. */
     private record Open(SessionArchive files, Map<String, Object> call) {
     }
 
-    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions) {
+    /** @param enabled {@code parley.archive.enabled}: when false, both steps do nothing */
+    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions, boolean enabled) {
         this.archive = archive;
         this.sessions = sessions;
+        this.enabled = enabled;
     }
 
     @Override
@@ -49,10 +53,10 @@ public final class ArchiveComponent extends DefaultComponent {
     }
 
     private void record(CallSession session, Exchange exchange) {
-        if (!session.settings().record()) {
+        if (!enabled || !session.settings().record()) {
             return;
         }
-        SessionEvent event = exchange.getMessage().getBody(SessionEvent.class);
+        SessionEvent event = exchange.getProperty(ParleyProperties.EVENT, SessionEvent.class);
         switch (event.type()) {
             case "session.created" -> {
                 Open o = openFor(session, false);
@@ -118,7 +122,7 @@ public final class ArchiveComponent extends DefaultComponent {
     }
 
     private void audio(CallSession session, Exchange exchange) {
-        Open o = session.settings().record() ? openFor(session, true) : null;
+        Open o = enabled && session.settings().record() ? openFor(session, true) : null;
         if (o == null) {
             return;
         }

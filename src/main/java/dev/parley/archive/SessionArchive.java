@@ -292,7 +292,7 @@ public final class SessionArchive implements AutoCloseable {
             }
             return (json + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
-            throw new UncheckedIOException("cannot write " + event + " as JSON", e);
+            throw new UncheckedIOException("cannot write " + event.describe() + " as JSON", e);
         }
     }
 

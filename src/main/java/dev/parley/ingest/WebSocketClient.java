@@ -1,6 +1,5 @@
 package dev.parley.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.parley.session.ClientConnection;
 import dev.parley.session.EventJson;
 import dev.parley.session.SessionEvent;
@@ -20,11 +19,7 @@ final class WebSocketClient implements ClientConnection {
         if (ws.isClosed()) {
             return;
         }
-        try {
-            ws.writeTextMessage(EventJson.write(event));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("Event " + event + " cannot be written as JSON", e);
-        }
+        ws.writeTextMessage(EventJson.write(event));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.parley.ingest;
 import dev.parley.http.HttpServer;
 import dev.parley.session.CallSession;
 import dev.parley.session.ParleyHeaders;
+import dev.parley.session.ParleyProperties;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.Endpoint;
@@ -93,7 +94,8 @@ public abstract class WebSocketIngest extends DefaultConsumer {
         Exchange exchange = createExchange(false);
         try {
             exchange.getMessage().setBody(body);
-            exchange.getMessage().setHeader(ParleyHeaders.SESSION, session);
+            exchange.setProperty(ParleyProperties.SESSION, session);
+            exchange.getMessage().setHeader(ParleyHeaders.SESSION_ID, session.id());
             exchange.getMessage().setHeader(ParleyHeaders.CHANNEL, channel);
             exchange.getMessage().setHeader(ParleyHeaders.AUDIO_GAP, gap);
             getProcessor().process(exchange);

@@ -1,22 +1,24 @@
 package dev.parley.session;
 
-/** Exchange headers that the ingest components set and the later steps read. */
+/**
+ * The exchange headers Parley sets, which routes may read. All are strings (or a number), safe to
+ * leave through any sink: an HTTP request's headers, a Kafka record's. Parley's own objects travel
+ * in exchange properties ({@link ParleyProperties}), never in headers.
+ */
 public final class ParleyHeaders {
 
-    /** The {@link CallSession} an exchange belongs to. */
-    public static final String SESSION = "ParleySession";
-    /** The {@link SessionEvent} an exchange started from, kept when the body changes (as in a split). */
-    public static final String EVENT = "ParleyEvent";
-    /** The type of that event, for filters and choices in routes. */
+    /** Events: the event's type ({@code transcript.final}, ...), for filters and choices in routes. */
     public static final String EVENT_TYPE = "ParleyEventType";
-    /** The session's target languages (a list), for splitting per language. */
+    /** Events and audio: the session's id. */
+    public static final String SESSION_ID = "ParleySessionId";
+    /** Events: the session's target languages for the event's channel, comma-separated ({@code es,ca}); empty for none. */
     public static final String TARGETS = "ParleyTargets";
-    /** The name of the call channel a frame of audio belongs to. */
+    /** Audio, and events that have one: the name of the call channel ({@code speaker}, {@code customer}, {@code agent}). */
     public static final String CHANNEL = "ParleyChannel";
     /**
-     * Bytes of audio missing at this point of the call from the {@link #CHANNEL}, or per channel from
-     * every channel when there is none (the body is then empty): silence in the archive, a gap the
-     * recognizer's times step over.
+     * Audio: bytes of audio missing at this point of the call from the {@link #CHANNEL}, or per channel
+     * from every channel when there is none (the body is then empty): silence in the archive, a gap
+     * the recognizer's times step over.
      */
     public static final String AUDIO_GAP = "ParleyAudioGap";
 

@@ -1,27 +1,29 @@
 package dev.parley.session;
 
-import com.fasterxml.jackson.annotation.JsonAnyGetter;
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-
 import java.time.Instant;
+import java.util.AbstractMap;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The one event envelope Parley emits everywhere: to clients, the archive, webhooks. Fields that do
- * not apply to an event are left out of its JSON. Type-specific fields (an error's {@code code},
- * {@code session.created}'s settings) sit beside the envelope's. See docs/events.md.
+ * The one event envelope Parley emits everywhere: to clients, the archive, webhooks and the routes
+ * of {@code parley:events}. It is the envelope's fields as a read-only map, in the documented order,
+ * so every Camel language reads it as it is ({@code ${body[text]}}, {@code $.text}) and Jackson
+ * writes it as the envelope. Fields that do not apply to an event are left out. Type-specific fields
+ * (an error's {@code code}, {@code session.created}'s settings) sit beside the envelope's. See
+ * docs/events.md.
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"type", "v", "event_id", "session_id", "seq", "emitted_at", "item_id", "channel",
-        "language", "text", "start_ms", "end_ms"})
-public final class SessionEvent {
+public final class SessionEvent extends AbstractMap<String, Object> {
 
     /** Version of the envelope's schema; raised on any incompatible change. */
     public static final int SCHEMA_VERSION = 1;
+
+    /** Every type of event Parley emits. */
+    public static final Set<String> TYPES = Set.of("session.created", "session.joined", "transcript.partial",
+            "transcript.final", "translation.final", "tts.audio", "dtmf", "audio.paused", "audio.resumed", "warning",
+            "error", "session.closed");
 
     private final String type;
     private final String eventId;
@@ -34,7 +36,7 @@ public final class SessionEvent {
     private final String text;
     private final Long startMs;
     private final Long endMs;
-    private final Map<String, Object> fields;
+    private final Map<String, Object> envelope;
 
     /** An emitted event. Sessions stamp their own drafts; tools and tests may stamp one directly. */
     public SessionEvent(Draft draft, String eventId, String sessionId, long seq, Instant emittedAt) {
@@ -49,7 +51,27 @@ public final class SessionEvent {
         this.text = draft.text;
         this.startMs = draft.startMs;
         this.endMs = draft.endMs;
-        this.fields = Collections.unmodifiableMap(new LinkedHashMap<>(draft.fields));
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("type", type);
+        fields.put("v", SCHEMA_VERSION);
+        fields.put("event_id", eventId);
+        fields.put("session_id", sessionId);
+        fields.put("seq", seq);
+        fields.put("emitted_at", emittedAt.toString());
+        putIfPresent(fields, "item_id", itemId);
+        putIfPresent(fields, "channel", channel);
+        putIfPresent(fields, "language", language);
+        putIfPresent(fields, "text", text);
+        putIfPresent(fields, "start_ms", startMs);
+        putIfPresent(fields, "end_ms", endMs);
+        draft.fields.forEach((name, value) -> putIfPresent(fields, name, value));
+        this.envelope = Collections.unmodifiableMap(fields);
+    }
+
+    private static void putIfPresent(Map<String, Object> fields, String name, Object value) {
+        if (value != null) {
+            fields.putIfAbsent(name, value);
+        }
     }
 
     /** Starts an event of the given type; the session stamps the envelope when it emits it. */
@@ -57,27 +79,35 @@ public final class SessionEvent {
         return new Draft(type);
     }
 
-    @JsonProperty("type") public String type() { return type; }
-    @JsonProperty("v") public int version() { return SCHEMA_VERSION; }
-    @JsonProperty("event_id") public String eventId() { return eventId; }
-    @JsonProperty("session_id") public String sessionId() { return sessionId; }
-    @JsonProperty("seq") public long seq() { return seq; }
-    @JsonProperty("emitted_at") public String emittedAt() { return emittedAt.toString(); }
-    @JsonProperty("item_id") public String itemId() { return itemId; }
-    @JsonProperty("channel") public String channel() { return channel; }
-    @JsonProperty("language") public String language() { return language; }
-    @JsonProperty("text") public String text() { return text; }
-    @JsonProperty("start_ms") public Long startMs() { return startMs; }
-    @JsonProperty("end_ms") public Long endMs() { return endMs; }
-
-    @JsonAnyGetter
-    public Map<String, Object> fields() { return fields; }
+    public String type() { return type; }
+    public int version() { return SCHEMA_VERSION; }
+    public String eventId() { return eventId; }
+    public String sessionId() { return sessionId; }
+    public long seq() { return seq; }
+    public String emittedAt() { return emittedAt.toString(); }
+    public String itemId() { return itemId; }
+    public String channel() { return channel; }
+    public String language() { return language; }
+    public String text() { return text; }
+    public Long startMs() { return startMs; }
+    public Long endMs() { return endMs; }
 
     /** A type-specific field, such as an error's {@code code}. */
-    public Object field(String name) { return fields.get(name); }
+    public Object field(String name) { return envelope.get(name); }
 
     @Override
+    public Set<Entry<String, Object>> entrySet() {
+        return envelope.entrySet();
+    }
+
+    /** The envelope's JSON, so that logs and string conversions show what every sink receives. */
+    @Override
     public String toString() {
+        return EventJson.write(this);
+    }
+
+    /** A short name for logs: type, seq, session and item. */
+    public String describe() {
         return type + "#" + seq + "@" + sessionId + (itemId != null ? "/" + itemId : "");
     }
 

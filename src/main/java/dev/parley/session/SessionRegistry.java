@@ -45,16 +45,7 @@ public final class SessionRegistry extends ServiceSupport {
             return size() > CLOSED_REMEMBERED;
         }
     });
-    private volatile EventRoute eventRoute = (session, event, done) -> {
-        LOG.warn("No route consumes session:events; {} went nowhere", event);
-        done.run();
-    };
-
-    /** Takes a session's event into the routes; calls {@code done} once the event's work is over. */
-    @FunctionalInterface
-    public interface EventRoute {
-        void route(CallSession session, SessionEvent event, Runnable done);
-    }
+    private final EventBus events = new EventBus();
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
@@ -80,9 +71,9 @@ public final class SessionRegistry extends ServiceSupport {
         return recognizer.languages();
     }
 
-    /** Where every session's events go, in order: the consumer of {@code session:events}. */
-    public void routeEventsTo(EventRoute route) {
-        this.eventRoute = route;
+    /** Where every session's events go, in order: the routes that consume {@code parley:events}. */
+    public EventBus events() {
+        return events;
     }
 
     /**
@@ -147,9 +138,9 @@ public final class SessionRegistry extends ServiceSupport {
 
     void deliver(CallSession session, SessionEvent event, Runnable done) {
         try {
-            eventRoute.route(session, event, done);
+            events.deliver(session, event, done);
         } catch (RuntimeException e) {
-            LOG.error("Event route failed for {}", event, e);
+            LOG.error("Event routes failed for {}", event.describe(), e);
             done.run();
         }
     }

@@ -60,10 +60,10 @@ public final class StepEndpoint extends DefaultEndpoint {
         return new DefaultAsyncProducer(this) {
             @Override
             public boolean process(Exchange exchange, AsyncCallback callback) {
-                CallSession session = exchange.getMessage().getHeader(ParleyHeaders.SESSION, CallSession.class);
+                CallSession session = exchange.getProperty(ParleyProperties.SESSION, CallSession.class);
                 if (session == null) {
-                    exchange.setException(new IllegalArgumentException(getEndpointUri() + " needs the exchange header "
-                            + ParleyHeaders.SESSION + ", which session:events and the ingest endpoints set"));
+                    exchange.setException(new IllegalArgumentException(getEndpointUri() + " needs the exchange property "
+                            + ParleyProperties.SESSION + ", which parley:events and the ingest endpoints set"));
                     callback.done(true);
                     return true;
                 }

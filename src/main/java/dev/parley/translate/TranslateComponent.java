@@ -1,6 +1,6 @@
 package dev.parley.translate;
 
-import dev.parley.session.ParleyHeaders;
+import dev.parley.session.ParleyProperties;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.StepEndpoint;
 import org.apache.camel.Endpoint;
@@ -12,8 +12,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@code translate:final}: translates the {@code transcript.final} in the header
- * {@link ParleyHeaders#EVENT} into the language in the body, and leaves a {@code translation.final}
+ * {@code translate:final}: translates the {@code transcript.final} in the exchange property
+ * {@link ParleyProperties#EVENT} into the language in the body, and leaves a {@code translation.final}
  * draft in the body (or an {@code error} draft naming the item). It never blocks the route: the
  * exchange continues when the translator answers.
  */
@@ -34,7 +34,7 @@ public final class TranslateComponent extends DefaultComponent {
     }
 
     private CompletionStage<?> translate(Exchange exchange) {
-        SessionEvent source = exchange.getMessage().getHeader(ParleyHeaders.EVENT, SessionEvent.class);
+        SessionEvent source = exchange.getProperty(ParleyProperties.EVENT, SessionEvent.class);
         String target = exchange.getMessage().getBody(String.class);
         return translator.translate(source.text(), source.language(), target).handle((text, failure) -> {
             SessionEvent.Draft result;

@@ -1,28 +1,25 @@
 package dev.parley.webhook;
 
 import dev.parley.session.EventJson;
+import dev.parley.session.ParleyProperties;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.StepEndpoint;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code webhook:notify}: hands the event in the body to the webhook dispatcher, which keeps it on
- * disk until every configured receiver has it. Only the configured event types are sent, and only
- * for sessions that consented to recording. Returns once the delivery is on disk, never waiting
+ * disk until every configured receiver has it, for sessions that consented to recording (which
+ * types: the route's, events.camel.yaml). Returns once the delivery is on disk, never waiting
  * for a receiver.
  */
 public final class WebhookComponent extends DefaultComponent {
 
     private final WebhookDispatcher dispatcher;
-    private final Set<String> eventTypes;
-
-    public WebhookComponent(WebhookDispatcher dispatcher, Set<String> eventTypes) {
+    public WebhookComponent(WebhookDispatcher dispatcher) {
         this.dispatcher = dispatcher;
-        this.eventTypes = Set.copyOf(eventTypes);
     }
 
     @Override
@@ -31,8 +28,8 @@ public final class WebhookComponent extends DefaultComponent {
             throw new IllegalArgumentException("Unknown webhook endpoint '" + remaining + "'; use webhook:notify");
         }
         return StepEndpoint.of(uri, this, (session, exchange) -> {
-            SessionEvent event = exchange.getMessage().getMandatoryBody(SessionEvent.class);
-            if (eventTypes.contains(event.type()) && session.settings().record()) {
+            SessionEvent event = exchange.getProperty(ParleyProperties.EVENT, SessionEvent.class);
+            if (session.settings().record()) {
                 dispatcher.enqueue(event.eventId(), event.type(), EventJson.write(event));
             }
         });
