@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Starts Parley: Camel Main with the YAML routes of {@code routes/} and the settings of
- * {@code application.properties} (packaged, then the file where Parley runs, then the environment).
+ * Starts Parley: Camel Main with the YAML routes of {@code routes/}, the settings of
+ * {@code application.properties} (packaged, then the file where Parley runs, then the environment)
+ * and any jars in {@code lib/} where it runs.
  */
 public final class Parley {
 
@@ -32,6 +33,14 @@ public final class Parley {
             @Override
             public void beforeConfigure(BaseMainSupport support) {
                 CamelContext context = support.getCamelContext();
+                String lib = context.getPropertiesComponent().resolveProperty("parley.lib.dir").orElse("lib");
+                ClassLoader libraries = UserLibraries.open(Path.of(lib), context.getVersion(), Parley.class.getClassLoader());
+                if (libraries != null) {
+                    // Components are found through Camel's class resolver; the rest (YAML beans, drivers) through the thread's.
+                    context.getClassResolver().addClassLoader(libraries);
+                    context.setApplicationContextClassLoader(libraries);
+                    Thread.currentThread().setContextClassLoader(libraries);
+                }
                 String folder = context.getPropertiesComponent().resolveProperty("parley.routes.dir").orElse("routes");
                 try {
                     support.configure().withRoutesIncludePattern(RouteFiles.includePattern(context, Path.of(folder)));
