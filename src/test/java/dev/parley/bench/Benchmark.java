@@ -264,7 +264,10 @@ public final class Benchmark {
             int eq = kv.indexOf('=');
             env.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
-        List<String> cmd = new ArrayList<>(List.of("java"));
+        // This very JVM's java, not PATH's: the tests' PATH holds only what ./parley installs.
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java));
         String javaOpts = System.getenv("PARLEY_JAVA_OPTS");
         if (javaOpts != null && !javaOpts.isBlank()) {
             cmd.addAll(List.of(javaOpts.trim().split("\\s+")));
