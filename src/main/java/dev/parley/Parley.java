@@ -18,8 +18,26 @@ public final class Parley {
     private Parley() {
     }
 
-    public static void main(String[] args) throws Exception {
-        create(Map.of()).run(args);
+    public static void main(String[] args) {
+        try {
+            create(Map.of()).run(args);
+        } catch (Exception e) {
+            // A route file, a setting or a lib jar is wrong: say which, without a stack trace to dig through.
+            System.err.println("Parley did not start: " + reasons(e));
+            System.exit(1);
+        }
+    }
+
+    /** The exception's message and those of its causes, each once. */
+    static String reasons(Throwable failure) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String message = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+            if (text.indexOf(message) < 0) {
+                text.append(text.length() == 0 ? "" : "\n  because: ").append(message);
+            }
+        }
+        return text.toString();
     }
 
     /** A Parley ready to start. Overrides win over every other source of settings; tests use them. */
