@@ -11,14 +11,16 @@ import java.util.Map;
 
 /**
  * {@code listen:/v1/listen}: the WebSocket entry point for browsers and API clients. Each connection
- * is one session; its audio frames leave the consumer as exchanges, in arrival order.
+ * is one session; its audio frames leave the consumer as exchanges, in arrival order. Options
+ * ({@code ?source=en&targets=es,ca&record=false}) set what sessions on the path get when their client
+ * does not say ({@link SessionDefaults}).
  */
 public final class ListenComponent extends DefaultComponent {
 
     private final HttpServer http;
     private final WebSocketAuth auth;
     private final SessionRegistry sessions;
-    private final ListenRequest.Defaults defaults;
+    private final SessionDefaults defaults;
 
     /**
      * @param defaultSource  the source language when a client gives none
@@ -30,13 +32,16 @@ public final class ListenComponent extends DefaultComponent {
         this.http = http;
         this.auth = auth;
         this.sessions = sessions;
-        this.defaults = new ListenRequest.Defaults(defaultSource, defaultTargets, defaultRecord);
+        this.defaults = new SessionDefaults(defaultSource, defaultTargets, defaultRecord);
     }
 
     @Override
-    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new IngestEndpoint(uri, this, (endpoint, processor) ->
-                new ListenConsumer(endpoint, processor, http, auth, path, sessions, defaults));
+        IngestEndpoint endpoint = new IngestEndpoint(uri, this, (e, processor) ->
+                new ListenConsumer(e, processor, http, auth, path, sessions, defaults.with(e, sessions.sourceLanguages())));
+        setProperties(endpoint, parameters);
+        defaults.with(endpoint, sessions.sourceLanguages()); // a bad option stops start-up here
+        return endpoint;
     }
 }

@@ -32,10 +32,10 @@ final class ListenConsumer extends WebSocketIngest {
 
     private final WebSocketAuth auth;
     private final SessionRegistry sessions;
-    private final ListenRequest.Defaults defaults;
+    private final SessionDefaults defaults;
 
     ListenConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth, String path, SessionRegistry sessions,
-                   ListenRequest.Defaults defaults) {
+                   SessionDefaults defaults) {
         super(endpoint, processor, http, path);
         this.auth = auth;
         this.sessions = sessions;

@@ -26,10 +26,6 @@ final class ListenRequest {
     private static final int METADATA_MAX_ENTRIES = 10;
     private static final int METADATA_MAX_VALUE = 200;
 
-    /** What a session gets when its query does not say: from {@code parley.listen.*} and {@code parley.translation.targets}. */
-    record Defaults(String source, List<String> targets, boolean record) {
-    }
-
     /** A query that cannot open a session. */
     static final class Invalid extends Exception {
         Invalid(String reason) {
@@ -40,7 +36,7 @@ final class ListenRequest {
     private ListenRequest() {
     }
 
-    static SessionSettings parse(Map<String, List<String>> query, Defaults defaults, Set<String> sources) throws Invalid {
+    static SessionSettings parse(Map<String, List<String>> query, SessionDefaults defaults, Set<String> sources) throws Invalid {
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, List<String>> p : query.entrySet()) {
             String key = p.getKey();
@@ -100,7 +96,7 @@ final class ListenRequest {
             throw new Invalid("record must be true or false");
         }
         return new SessionSettings("listen", source, targets, new AudioFormat(encoding, rate), List.of(CHANNEL), metadata,
-                Boolean.parseBoolean(recordText));
+                defaults.record(Boolean.parseBoolean(recordText)));
     }
 
     private static String first(Map<String, List<String>> query, String key, String fallback) {

@@ -2,6 +2,7 @@ package dev.parley.ingest.openai;
 
 import dev.parley.http.HttpServer;
 import dev.parley.ingest.IngestEndpoint;
+import dev.parley.ingest.SessionDefaults;
 import dev.parley.security.WebSocketAuth;
 import dev.parley.session.SessionRegistry;
 import org.apache.camel.Endpoint;
@@ -23,7 +24,7 @@ public final class TranscriptionComponent extends DefaultComponent {
     private final HttpServer http;
     private final WebSocketAuth auth;
     private final SessionRegistry sessions;
-    private final TranscriptionRequest.Defaults defaults;
+    private final SessionDefaults defaults;
 
     /**
      * @param defaultSource  the language transcribed when a client's session.update names none
@@ -35,13 +36,16 @@ public final class TranscriptionComponent extends DefaultComponent {
         this.http = http;
         this.auth = auth;
         this.sessions = sessions;
-        this.defaults = new TranscriptionRequest.Defaults(defaultSource, defaultTargets, defaultRecord);
+        this.defaults = new SessionDefaults(defaultSource, defaultTargets, defaultRecord);
     }
 
     @Override
-    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new IngestEndpoint(uri, this, (endpoint, processor) ->
-                new TranscriptionConsumer(endpoint, processor, http, auth, path, sessions, defaults));
+        IngestEndpoint endpoint = new IngestEndpoint(uri, this, (e, processor) ->
+                new TranscriptionConsumer(e, processor, http, auth, path, sessions, defaults.with(e, sessions.sourceLanguages())));
+        setProperties(endpoint, parameters);
+        defaults.with(endpoint, sessions.sourceLanguages()); // a bad option stops start-up here
+        return endpoint;
     }
 }

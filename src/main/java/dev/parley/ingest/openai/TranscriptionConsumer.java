@@ -2,6 +2,7 @@ package dev.parley.ingest.openai;
 
 import dev.parley.http.HttpServer;
 import dev.parley.ingest.IngestEndpoint;
+import dev.parley.ingest.SessionDefaults;
 import dev.parley.ingest.WebSocketIngest;
 import dev.parley.security.Verdict;
 import dev.parley.security.WebSocketAuth;
@@ -32,10 +33,10 @@ final class TranscriptionConsumer extends WebSocketIngest {
 
     private final WebSocketAuth auth;
     private final SessionRegistry sessions;
-    private final TranscriptionRequest.Defaults defaults;
+    private final SessionDefaults defaults;
 
     TranscriptionConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth,
-                          String path, SessionRegistry sessions, TranscriptionRequest.Defaults defaults) {
+                          String path, SessionRegistry sessions, SessionDefaults defaults) {
         super(endpoint, processor, http, path);
         this.auth = auth;
         this.sessions = sessions;

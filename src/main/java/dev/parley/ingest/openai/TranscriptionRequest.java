@@ -1,5 +1,6 @@
 package dev.parley.ingest.openai;
 
+import dev.parley.ingest.SessionDefaults;
 import dev.parley.session.ClientText;
 
 import java.util.LinkedHashMap;
@@ -19,10 +20,6 @@ record TranscriptionRequest(String source, List<String> targets, boolean record,
     private static final Pattern METADATA_KEY = Pattern.compile("[a-z0-9_-]{1,40}");
     private static final String METADATA_PREFIX = "meta.";
 
-    /** What a session gets when the query does not say: the same defaults as {@code /v1/listen}. */
-    record Defaults(String source, List<String> targets, boolean record) {
-    }
-
     /** A query that cannot open a session; the message is for the client. */
     static final class Invalid extends Exception {
         Invalid(String message) {
@@ -30,7 +27,7 @@ record TranscriptionRequest(String source, List<String> targets, boolean record,
         }
     }
 
-    static TranscriptionRequest parse(Map<String, List<String>> query, Defaults defaults) throws Invalid {
+    static TranscriptionRequest parse(Map<String, List<String>> query, SessionDefaults defaults) throws Invalid {
         for (Map.Entry<String, List<String>> p : query.entrySet()) {
             if (p.getValue().size() > 1) {
                 throw new Invalid("The query parameter '" + ClientText.shorten(p.getKey(), 24) + "' is given more than once.");
@@ -71,7 +68,7 @@ record TranscriptionRequest(String source, List<String> targets, boolean record,
         if (metadata.size() > 10) {
             throw new Invalid("at most 10 metadata entries.");
         }
-        return new TranscriptionRequest(defaults.source(), targets, Boolean.parseBoolean(record), metadata);
+        return new TranscriptionRequest(defaults.source(), targets, defaults.record(Boolean.parseBoolean(record)), metadata);
     }
 
     private static String first(Map<String, List<String>> query, String key, String fallback) {

@@ -44,9 +44,12 @@ public final class AudioHookComponent extends DefaultComponent {
     }
 
     @Override
-    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new IngestEndpoint(uri, this, (endpoint, processor) ->
-                new AudioHookConsumer(endpoint, processor, http, sessions, settings, signatures, path));
+        IngestEndpoint endpoint = new IngestEndpoint(uri, this, (e, processor) ->
+                new AudioHookConsumer(e, processor, http, sessions, settings, signatures, path));
+        setProperties(endpoint, parameters);
+        endpoint.recordOnly();
+        return endpoint;
     }
 }

@@ -406,7 +406,8 @@ final class AudioHookConsumer extends WebSocketIngest {
                 disconnect("error", e.getMessage());
                 return;
             }
-            String record = params.getOrDefault("record", Boolean.toString(settings.recordDefault()));
+            IngestEndpoint endpoint = (IngestEndpoint) getEndpoint();
+            String record = params.getOrDefault("record", Boolean.toString(endpoint.recordDefault(settings.recordDefault())));
             Metadata metadata = new Metadata().put("audiohook_session_id", id).put("conversation_id", conversationId)
                     .put("organization_id", p.path("organizationId").asText(null))
                     .put("participant_id", p.path("participant").path("id").asText(null))
@@ -414,7 +415,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                     .put("dnis", p.path("participant").path("dnis").asText(null))
                     .put("correlation_id", headers.get("Audiohook-Correlation-Id"));
             SessionSettings s = new SessionSettings("audiohook", languages.first(), List.of(),
-                    new AudioFormat(AudioEncoding.MULAW, 8000), channels, metadata.toMap(), Boolean.parseBoolean(record),
+                    new AudioFormat(AudioEncoding.MULAW, 8000), channels, metadata.toMap(), endpoint.recordAllowed() && Boolean.parseBoolean(record),
                     languages.sources(), languages.targets());
             ws.pause();
             http().vertx().executeBlocking(() -> sessions.open(s, this), false).onComplete(r -> {

@@ -37,9 +37,12 @@ public final class TwilioComponent extends DefaultComponent {
     }
 
     @Override
-    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
         String path = remaining.startsWith("/") ? remaining : "/" + remaining;
-        return new IngestEndpoint(uri, this, (endpoint, processor) ->
-                new TwilioConsumer(endpoint, processor, http, sessions, settings, path));
+        IngestEndpoint endpoint = new IngestEndpoint(uri, this, (e, processor) ->
+                new TwilioConsumer(e, processor, http, sessions, settings, path));
+        setProperties(endpoint, parameters);
+        endpoint.recordOnly();
+        return endpoint;
     }
 }

@@ -400,7 +400,8 @@ final class TwilioConsumer extends WebSocketIngest {
                 refuse(1008, "playback=true needs a bidirectional <Connect><Stream>, which carries the inbound track only");
                 return;
             }
-            String recordText = params.getOrDefault(PARAM_RECORD, Boolean.toString(settings.recordDefault()));
+            String recordText = params.getOrDefault(PARAM_RECORD,
+                    Boolean.toString(((IngestEndpoint) getEndpoint()).recordDefault(settings.recordDefault())));
             if (!recordText.equals("true") && !recordText.equals("false")) {
                 refuse(1008, "parameter record must be true or false");
                 return;
@@ -430,7 +431,7 @@ final class TwilioConsumer extends WebSocketIngest {
             custom.forEach(metadata::putIfAbsent);
             // Taken now: once the call is in the conversations map, a joining stream adds to its metadata.
             Map<String, String> opening = metadata.toMap();
-            boolean record = Boolean.parseBoolean(recordText);
+            boolean record = ((IngestEndpoint) getEndpoint()).recordAllowed() && Boolean.parseBoolean(recordText);
             Call fresh = new Call(conversation, languages, record, metadata);
             if (conversation == null) {
                 fresh.attach(this, mine);
