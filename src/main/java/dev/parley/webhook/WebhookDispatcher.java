@@ -4,41 +4,32 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.standardwebhooks.Webhook;
 import com.standardwebhooks.exceptions.EmptyWebhookSecretException;
 import com.standardwebhooks.exceptions.WebhookSigningException;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Producer;
+import org.apache.camel.component.http.HttpComponent;
+import org.apache.camel.support.service.ServiceHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,19 +51,23 @@ import java.util.regex.Pattern;
  *   <li>{@link #close} interrupts attempts in flight and leaves their files; the next {@link #start} resumes
  *       them. An attempt cut short may have reached the receiver: delivery is at least once.</li>
  * </ul>
+ * Each attempt is one request through Camel's http component (its own instance, so its timeouts are
+ * these settings' and no route's); the spool, not Camel's in-memory redelivery, schedules attempts,
+ * because attempts must outlive a restart.
  */
 public final class WebhookDispatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookDispatcher.class);
     private static final Pattern EVENT_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}");
-    private static final int BODY_LIMIT_BYTES = 4096;
+    private static final int BODY_LIMIT_CHARS = 4096;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private final WebhookSettings settings;
     private final Webhook signer;
     private final Spool spool;
-    private final ExecutorService httpExecutor;
-    private final HttpClient http;
+    private final HttpComponent http;
+    private final Endpoint endpoint;
+    private final Producer producer;
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
     private final AtomicLong delivered = new AtomicLong();
@@ -82,7 +77,8 @@ public final class WebhookDispatcher implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean closed;
 
-    public WebhookDispatcher(WebhookSettings settings) {
+    /** @param camel the Camel that sends: Parley's own, or any started context in tests */
+    public WebhookDispatcher(WebhookSettings settings, CamelContext camel) {
         this.settings = Objects.requireNonNull(settings, "settings");
         try {
             this.signer = settings.secret() == null ? null : new Webhook(settings.secret());
@@ -93,13 +89,24 @@ public final class WebhookDispatcher implements AutoCloseable {
         if (settings.enabled()) {
             spool.createDirectories(); // fail at construction, not at the first event, on an unwritable dir
         }
-        this.httpExecutor = Executors.newCachedThreadPool(threads("parley-webhook-http"));
-        this.http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(settings.requestTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(httpExecutor)
-                .build();
+        long timeout = settings.requestTimeout().toMillis();
+        this.http = new HttpComponent();
+        http.setCamelContext(camel);
+        http.setConnectTimeout(timeout);
+        http.setConnectionRequestTimeout(timeout);
+        http.setSoTimeout(timeout);
+        http.setResponseTimeout(timeout);
+        http.setFollowRedirects(false);
+        http.setCookieManagementDisabled(true);
+        try {
+            ServiceHelper.startService(http);
+            // The URL of each attempt is its header's (Exchange.HTTP_URI); failures are outcomes, not exceptions.
+            this.endpoint = http.createEndpoint("http://webhook-receiver?throwExceptionOnFailure=false");
+            this.producer = endpoint.createProducer();
+            ServiceHelper.startService(endpoint, producer);
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot set up Camel's http component for webhooks: " + e.getMessage(), e);
+        }
     }
 
     /** Takes the spool, removes interrupted writes and schedules every pending delivery found there. */
@@ -274,7 +281,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                 break;
             }
         }
-        httpExecutor.shutdownNow();
+        ServiceHelper.stopAndShutdownServices(producer, endpoint, http);
         spool.close();
         LOG.info("Webhook dispatcher closed with {} deliver{} pending in {}", pending(),
                 pending() == 1 ? "y" : "ies", spool.pending);
@@ -380,47 +387,40 @@ public final class WebhookDispatcher implements AutoCloseable {
         String signature;
         try {
             signature = signer().sign(delivery.eventId(), timestamp, delivery.payload());
-        } catch (WebhookSigningException e) {
+            URI.create(delivery.url()).toURL();
+        } catch (WebhookSigningException | IllegalArgumentException | java.net.MalformedURLException e) {
             return Outcome.failed(PendingDelivery.Failure.exception(e), 0);
         }
-        HttpRequest request;
+        Exchange exchange = endpoint.createExchange();
+        exchange.getMessage().setHeader(Exchange.HTTP_URI, delivery.url());
+        exchange.getMessage().setHeader(Exchange.HTTP_METHOD, "POST");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setHeader("User-Agent", "Parley-Webhooks/1");
+        exchange.getMessage().setHeader("webhook-id", delivery.eventId());
+        exchange.getMessage().setHeader("webhook-timestamp", Long.toString(timestamp));
+        exchange.getMessage().setHeader("webhook-signature", signature);
+        exchange.getMessage().setBody(delivery.payload());
         try {
-            request = HttpRequest.newBuilder(URI.create(delivery.url()))
-                    .timeout(settings.requestTimeout())
-                    .header("Content-Type", "application/json")
-                    .header("User-Agent", "Parley-Webhooks/1")
-                    .header("webhook-id", delivery.eventId())
-                    .header("webhook-timestamp", Long.toString(timestamp))
-                    .header("webhook-signature", signature)
-                    .POST(HttpRequest.BodyPublishers.ofString(delivery.payload(), StandardCharsets.UTF_8))
-                    .build();
-        } catch (IllegalArgumentException e) {
-            return Outcome.failed(PendingDelivery.Failure.exception(e), 0);
+            producer.process(exchange);
+        } catch (Exception e) {
+            exchange.setException(e);
         }
-        CompletableFuture<HttpResponse<String>> response =
-                http.sendAsync(request, info -> new LimitedBody(BODY_LIMIT_BYTES));
-        try {
-            // The request timeout covers connect and headers; this bound also covers a body that trickles.
-            HttpResponse<String> r = response.get(settings.requestTimeout().toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
-            if (r.statusCode() >= 200 && r.statusCode() < 300) {
-                return Outcome.ok();
-            }
-            return Outcome.failed(PendingDelivery.Failure.http(r.statusCode(), r.body()), retryAfterMillis(r));
-        } catch (InterruptedException e) {
-            response.cancel(true);
-            Thread.currentThread().interrupt();
+        if (closed) {
             return null;
-        } catch (TimeoutException e) {
-            response.cancel(true);
-            return Outcome.failed(PendingDelivery.Failure.message("no complete response within "
-                    + (settings.requestTimeout().toMillis() * 2 + 1000) + " ms"), 0);
-        } catch (ExecutionException | CancellationException e) {
-            if (closed) {
-                return null;
-            }
-            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            return Outcome.failed(PendingDelivery.Failure.exception(cause), 0);
         }
+        if (exchange.getException() != null) {
+            return Outcome.failed(PendingDelivery.Failure.exception(exchange.getException()), 0);
+        }
+        int status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+        if (status >= 200 && status < 300) {
+            return Outcome.ok();
+        }
+        String body = exchange.getMessage().getBody(String.class);
+        if (body != null && body.length() > BODY_LIMIT_CHARS) {
+            body = body.substring(0, BODY_LIMIT_CHARS);
+        }
+        return Outcome.failed(PendingDelivery.Failure.http(status, body == null ? "" : body),
+                retryAfterMillis(exchange.getMessage().getHeader("Retry-After", String.class)));
     }
 
     private Webhook signer() {
@@ -431,8 +431,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         return signer;
     }
 
-    private static long retryAfterMillis(HttpResponse<?> response) {
-        String value = response.headers().firstValue("Retry-After").orElse(null);
+    private static long retryAfterMillis(String value) {
         if (value == null) {
             return 0;
         }
@@ -521,49 +520,6 @@ public final class WebhookDispatcher implements AutoCloseable {
 
         static Outcome failed(PendingDelivery.Failure failure, long retryAfterMillis) {
             return new Outcome(false, failure, retryAfterMillis);
-        }
-    }
-
-    /** Keeps the first bytes of a response body for the failure reason and discards the rest. */
-    private static final class LimitedBody implements HttpResponse.BodySubscriber<String> {
-        private final int limit;
-        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
-        private final CompletableFuture<String> body = new CompletableFuture<>();
-
-        LimitedBody(int limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public CompletionStage<String> getBody() {
-            return body;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            for (ByteBuffer item : items) {
-                int n = Math.min(item.remaining(), limit - kept.size());
-                if (n > 0) {
-                    byte[] bytes = new byte[n];
-                    item.get(bytes);
-                    kept.write(bytes, 0, n);
-                }
-            }
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            body.completeExceptionally(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            body.complete(kept.toString(StandardCharsets.UTF_8));
         }
     }
 }

@@ -56,7 +56,7 @@ class WebhookDeliveryTest {
     @Test
     void everyEventReachesTheReceiverExactlyOncePerIdAndItsSignatureVerifiesWithTheLibrary() throws Exception {
         try (TestReceiver receiver = TestReceiver.start(secret);
-             WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()).withConcurrency(4))) {
+             WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()).withConcurrency(4), TestCamel.CONTEXT)) {
             dispatcher.start();
             int events = 40;
             for (int i = 0; i < events; i++) {
@@ -106,7 +106,7 @@ class WebhookDeliveryTest {
         String url = "http://127.0.0.1:" + port + "/hook";
         long enqueuedAt = Instant.now().getEpochSecond();
         Instant outageEnds = Instant.now().plusMillis(4200);
-        try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings(url))) {
+        try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings(url), TestCamel.CONTEXT)) {
             dispatcher.start();
             List<String> ids = List.of("evt_a", "evt_b", "evt_c");
             for (String id : ids) {
@@ -150,7 +150,7 @@ class WebhookDeliveryTest {
             WebhookSettings settings = settings(receiver.url());
             List<String> ids = List.of("evt_1", "evt_2", "evt_3", "evt_4", "evt_5");
 
-            WebhookDispatcher first = new WebhookDispatcher(settings);
+            WebhookDispatcher first = new WebhookDispatcher(settings, TestCamel.CONTEXT);
             first.start();
             for (String id : ids) {
                 first.enqueue(id, "transcript.final", payload(id));
@@ -172,7 +172,7 @@ class WebhookDeliveryTest {
             assertEquals(seenAtClose, receiver.seen.size(), "nothing is sent after close()");
 
             receiver.failUntil(Instant.MIN, 0, "");
-            try (WebhookDispatcher second = new WebhookDispatcher(settings)) {
+            try (WebhookDispatcher second = new WebhookDispatcher(settings, TestCamel.CONTEXT)) {
                 assertEquals(0, second.pending());
                 second.start();
                 await(Duration.ofSeconds(10), () -> second.delivered() == ids.size(),
@@ -191,7 +191,7 @@ class WebhookDeliveryTest {
         String refusing = "http://127.0.0.1:" + TestReceiver.freePort() + "/hook";
         try (TestReceiver receiver = TestReceiver.start(secret);
              WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url(), refusing)
-                     .withRetries(3, Duration.ofMillis(20), Duration.ofMillis(50)))) {
+                     .withRetries(3, Duration.ofMillis(20), Duration.ofMillis(50)), TestCamel.CONTEXT)) {
             receiver.failAlways(500, "boom: database unavailable\n\tat com.example.Handler");
             dispatcher.start();
             dispatcher.enqueue("evt_d1", "transcript.final", payload("evt_d1"));
@@ -230,7 +230,7 @@ class WebhookDeliveryTest {
     void oneUnreachableUrlDoesNotDelayAnotherAndEnqueueNeverWaitsForTheNetwork() throws Exception {
         try (TestReceiver receiver = TestReceiver.start(secret); BlackHole hole = new BlackHole()) {
             WebhookDispatcher dispatcher = new WebhookDispatcher(settings(hole.url(), receiver.url())
-                    .withConcurrency(1).withRequestTimeout(Duration.ofSeconds(5)));
+                    .withConcurrency(1).withRequestTimeout(Duration.ofSeconds(5)), TestCamel.CONTEXT);
             try {
                 dispatcher.start();
                 List<String> ids = List.of("evt_p1", "evt_p2", "evt_p3", "evt_p4", "evt_p5");

@@ -55,7 +55,7 @@ class WebhookSpoolTest {
             Files.createDirectories(strayDead.getParent());
             Files.writeString(strayDead, "{");
 
-            try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()))) {
+            try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()), TestCamel.CONTEXT)) {
                 dispatcher.start();
                 assertFalse(Files.exists(stray), "temp file removed at start");
                 assertFalse(Files.exists(strayDead), "temp file in dead/ removed at start");
@@ -72,7 +72,7 @@ class WebhookSpoolTest {
         // Not started: files pile up as during an outage. A reader scans the folder the whole time and must
         // never see a *.json that does not parse.
         WebhookSettings settings = settings("http://127.0.0.1:9/a", "https://example.invalid/b");
-        try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings)) {
+        try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings, TestCamel.CONTEXT)) {
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicInteger scans = new AtomicInteger();
             List<String> broken = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -134,7 +134,7 @@ class WebhookSpoolTest {
     @Test
     void anUnreadablePendingFileIsSetAsideAndTheOthersAreStillDelivered() throws Exception {
         try (TestReceiver receiver = TestReceiver.start(secret)) {
-            try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()))) {
+            try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()), TestCamel.CONTEXT)) {
                 dispatcher.enqueue("evt_good", "transcript.final", payload("evt_good")); // before start: on disk only
                 Path bad = dir.resolve("pending").resolve("evt_bad." + Spool.urlHash(receiver.url()) + ".json");
                 Files.write(bad, "{\"v\":1,\"event_id\":\"evt_bad\",\"url\":".getBytes(StandardCharsets.UTF_8));
@@ -154,7 +154,7 @@ class WebhookSpoolTest {
     @Test
     void anEventStillPendingIsNotEnqueuedTwice() throws Exception {
         try (TestReceiver receiver = TestReceiver.start(secret);
-             WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()))) {
+             WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()), TestCamel.CONTEXT)) {
             dispatcher.enqueue("evt_dup", "transcript.final", payload("evt_dup"));
             dispatcher.enqueue("evt_dup", "transcript.final", "{\"changed\":true}");
             assertEquals(1, dispatcher.pending());
@@ -169,7 +169,7 @@ class WebhookSpoolTest {
     @Test
     void withNoUrlsWebhooksAreOffAndNothingIsWrittenOrCreated() throws Exception {
         Path off = dir.resolve("off");
-        try (WebhookDispatcher dispatcher = new WebhookDispatcher(WebhookSettings.of(List.of(), null, off))) {
+        try (WebhookDispatcher dispatcher = new WebhookDispatcher(WebhookSettings.of(List.of(), null, off), TestCamel.CONTEXT)) {
             dispatcher.start();
             dispatcher.enqueue("evt_1", "transcript.final", "{}");
             assertEquals(0, dispatcher.pending());
@@ -179,8 +179,8 @@ class WebhookSpoolTest {
 
     @Test
     void twoDispatchersCannotShareOneSpool() throws Exception {
-        try (WebhookDispatcher first = new WebhookDispatcher(settings("http://127.0.0.1:9/a"));
-             WebhookDispatcher second = new WebhookDispatcher(settings("http://127.0.0.1:9/a"))) {
+        try (WebhookDispatcher first = new WebhookDispatcher(settings("http://127.0.0.1:9/a"), TestCamel.CONTEXT);
+             WebhookDispatcher second = new WebhookDispatcher(settings("http://127.0.0.1:9/a"), TestCamel.CONTEXT)) {
             first.start();
             IllegalStateException e = assertThrows(IllegalStateException.class, second::start);
             assertTrue(e.getMessage().contains(WebhookSettings.DIR), e.getMessage());
@@ -189,7 +189,7 @@ class WebhookSpoolTest {
 
     @Test
     void anUnusableEventIdIsRefusedBeforeAnythingIsWritten() throws Exception {
-        try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings("http://127.0.0.1:9/a"))) {
+        try (WebhookDispatcher dispatcher = new WebhookDispatcher(settings("http://127.0.0.1:9/a"), TestCamel.CONTEXT)) {
             for (String id : new String[]{"../etc/passwd", "", ".hidden", "a/b", "évt"}) {
                 assertThrows(IllegalArgumentException.class, () -> dispatcher.enqueue(id, "t", "{}"), id);
             }
