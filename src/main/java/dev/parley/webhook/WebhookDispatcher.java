@@ -269,6 +269,9 @@ public final class WebhookDispatcher implements AutoCloseable {
             closed = true;
         }
         lanes.values().forEach(lane -> lane.executor.shutdownNow());
+        // A request in flight blocks its thread in a socket read that an interrupt does not reach:
+        // stopping the http component closes its connections, which ends it.
+        ServiceHelper.stopAndShutdownServices(producer, endpoint, http);
         long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
         for (Lane lane : lanes.values()) {
             try {
@@ -281,7 +284,6 @@ public final class WebhookDispatcher implements AutoCloseable {
                 break;
             }
         }
-        ServiceHelper.stopAndShutdownServices(producer, endpoint, http);
         spool.close();
         LOG.info("Webhook dispatcher closed with {} deliver{} pending in {}", pending(),
                 pending() == 1 ? "y" : "ies", spool.pending);
