@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * One route's subscription to {@code parley:events}. A record-stage route runs each event on the
  * session's own thread before the event is published. Any other route has its own threads and one
  * bounded queue: each session's events run one after another in {@code seq} order (the next starts
- * once the route's synchronous steps are done with the previous one), sessions side by side; when
- * the queue is full, events are dropped, counted and logged, never kept without bound.
+ * once the route's synchronous steps are done with the previous one), sessions side by side. The
+ * bound counts every event not yet completed, waiting or in an asynchronous step (a delay, a Kafka
+ * send awaiting its broker); when it is reached, events are dropped, counted and logged, never
+ * kept without bound.
  */
 public final class EventsConsumer extends DefaultConsumer implements EventBus.Subscriber {
 
@@ -84,15 +86,16 @@ public final class EventsConsumer extends DefaultConsumer implements EventBus.Su
         }
         SerialExecutor lane = last ? lanes.remove(session.id()) : lanes.computeIfAbsent(session.id(), id -> new SerialExecutor(threads));
         (lane != null ? lane : new SerialExecutor(threads)).execute(() -> {
-            queued.decrementAndGet();
             Exchange exchange = exchangeOf(session, event);
             try {
                 getAsyncProcessor().process(exchange, doneSync -> {
+                    queued.decrementAndGet();
                     count(exchange, event);
                     releaseExchange(exchange, false);
                     done.run();
                 });
             } catch (RuntimeException e) {
+                queued.decrementAndGet();
                 exchange.setException(e);
                 count(exchange, event);
                 done.run();
@@ -137,7 +140,7 @@ public final class EventsConsumer extends DefaultConsumer implements EventBus.Su
         }
     }
 
-    /** Events waiting in this route's queue. */
+    /** Events accepted by this route and not yet completed: waiting, or in its steps. */
     public int queued() { return queued.get(); }
 
     /** Events this route completed. */

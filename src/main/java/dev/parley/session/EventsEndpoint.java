@@ -37,7 +37,8 @@ public final class EventsEndpoint extends DefaultEndpoint implements MultipleCon
     @UriParam(defaultValue = "false", description = "The session does not close (session.closed waits) while this"
             + " route still works on one of its events: for routes that emit events back (translation, speech)")
     private boolean holdSession;
-    @UriParam(defaultValue = "1000", description = "Events waiting for this route, across sessions; more are dropped and counted")
+    @UriParam(defaultValue = "1000", description = "Events this route holds at once, across sessions, waiting or in"
+            + " its steps; more are dropped and counted")
     private int queueSize = 1000;
     @UriParam(defaultValue = "2", description = "Threads this route's events run on; each session's events stay in order")
     private int concurrency = 2;
