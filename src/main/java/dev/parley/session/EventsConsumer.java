@@ -3,6 +3,8 @@ package dev.parley.session;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
+import org.apache.camel.spi.ThreadPoolProfile;
 import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,8 +160,12 @@ public final class EventsConsumer extends DefaultConsumer implements EventBus.Su
     protected void doStart() throws Exception {
         super.doStart();
         if (!records()) {
+            // Unbounded here, since the queue bound is this route's own (queueSize): the pool holds one
+            // task per session with events waiting, never more.
+            ThreadPoolProfile profile = new ThreadPoolProfileBuilder("parley-events-" + getRouteId())
+                    .poolSize(endpoint.getConcurrency()).maxPoolSize(endpoint.getConcurrency()).maxQueueSize(-1).build();
             threads = getEndpoint().getCamelContext().getExecutorServiceManager()
-                    .newFixedThreadPool(this, "parley-events-" + getRouteId(), endpoint.getConcurrency());
+                    .newThreadPool(this, "parley-events-" + getRouteId(), profile);
         }
         endpoint.getComponent().started(this);
     }
