@@ -2,7 +2,7 @@ package dev.parley.http;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.SSLOptions;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.ext.web.Router;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -78,7 +78,9 @@ public final class HttpServer extends ServiceSupport {
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false);
         if (tls != null) {
-            options.setSsl(true).setKeyCertOptions(tls.current().keyCertOptions())
+            // One key manager for good, serving whichever certificate is current: rotation needs no
+            // server update (see RotatingKeyManager).
+            options.setSsl(true).setKeyCertOptions(KeyCertOptions.wrap(tls.keyManager()))
                     .setEnabledSecureTransportProtocols(TLS_PROTOCOLS);
         }
         server = vertx.createHttpServer(options).requestHandler(router())
@@ -87,10 +89,7 @@ public final class HttpServer extends ServiceSupport {
                 .exceptionHandler(e -> LOG.debug("Connection failed: {}", String.valueOf(e)));
         server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         if (tls != null) {
-            tls.watch(certificate -> server.updateSSLOptions(new SSLOptions()
-                            .setKeyCertOptions(certificate.keyCertOptions())
-                            .setEnabledSecureTransportProtocols(TLS_PROTOCOLS))
-                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+            tls.watch();
             LOG.info("Parley serves {} (HTTPS and WSS only, TLS 1.2 and 1.3, on {}:{}); certificate {}",
                     url(), host, port(), tls.current().describe());
         } else {

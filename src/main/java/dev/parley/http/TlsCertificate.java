@@ -40,11 +40,17 @@ public final class TlsCertificate {
     private final byte[] certPem;
     private final byte[] keyPem;
     private final List<X509Certificate> chain;
+    private final X509KeyManager keyManager;
 
-    private TlsCertificate(byte[] certPem, byte[] keyPem, List<X509Certificate> chain) {
+    private TlsCertificate(byte[] certPem, byte[] keyPem, List<X509Certificate> chain, X509KeyManager keyManager) {
         this.certPem = certPem;
         this.keyPem = keyPem;
         this.chain = chain;
+        this.keyManager = keyManager;
+    }
+
+    /** Vert.x's own reading of the files, and the key it found. */
+    private record Parsed(X509KeyManager keyManager, PrivateKey key) {
     }
 
     /**
@@ -80,7 +86,8 @@ public final class TlsCertificate {
                 }
             }
         }
-        PrivateKey key = parseKey(settings, chain.get(0), certPem, keyPem);
+        Parsed parsed = parseKey(settings, chain.get(0), certPem, keyPem);
+        PrivateKey key = parsed.key();
         String algorithm = signatureAlgorithm(key);
         if (algorithm == null) {
             throw invalid(TlsSettings.KEY, settings.key(), "an RSA, EC or EdDSA key; this one is " + key.getAlgorithm());
@@ -88,12 +95,12 @@ public final class TlsCertificate {
         if (!matches(key, algorithm, chain.get(0))) {
             throw mismatch(settings, chain.get(0), "this " + key.getAlgorithm() + " key is another one");
         }
-        return new TlsCertificate(certPem, keyPem, chain);
+        return new TlsCertificate(certPem, keyPem, chain, parsed.keyManager());
     }
 
-    /** What Vert.x serves: the bytes checked, not the files, which may have changed since. */
-    public PemKeyCertOptions keyCertOptions() {
-        return new PemKeyCertOptions().setCertValue(Buffer.buffer(certPem)).setKeyValue(Buffer.buffer(keyPem));
+    /** What the server serves: the bytes checked, not the files, which may have changed since. */
+    X509KeyManager keyManager() {
+        return keyManager;
     }
 
     /** The server's own certificate. */
@@ -181,7 +188,7 @@ public final class TlsCertificate {
     }
 
     /** Parsed by Vert.x itself, so what passes here is what it will serve. */
-    private static PrivateKey parseKey(TlsSettings settings, X509Certificate leaf, byte[] certPem, byte[] keyPem) {
+    private static Parsed parseKey(TlsSettings settings, X509Certificate leaf, byte[] certPem, byte[] keyPem) {
         Path file = settings.key();
         String accepted = "an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----, or RSA or EC PRIVATE KEY)";
         if (new String(keyPem, StandardCharsets.US_ASCII).contains("ENCRYPTED")) {
@@ -195,7 +202,7 @@ public final class TlsCertificate {
             X509KeyManager manager = (X509KeyManager) pem.getKeyManagerFactory(null).getKeyManagers()[0];
             PrivateKey key = manager.getPrivateKey(store.aliases().nextElement());
             if (key != null) {
-                return key;
+                return new Parsed(manager, key);
             }
         } catch (Exception e) {
             if (String.valueOf(e.getMessage()).contains("does not match")) {

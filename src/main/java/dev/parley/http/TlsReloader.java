@@ -3,6 +3,7 @@ package dev.parley.http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.X509ExtendedKeyManager;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -18,17 +19,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TlsReloader implements AutoCloseable {
 
-    /** Installs a certificate on the server; returns once new connections get it. */
-    public interface Installer {
-        void install(TlsCertificate certificate) throws Exception;
-    }
-
     private static final Logger LOG = LoggerFactory.getLogger(TlsReloader.class);
     private static final Duration POLL_EVERY = Duration.ofSeconds(2);
 
     private final TlsSettings settings;
     private final Clock clock;
     private volatile TlsCertificate current;
+    private final RotatingKeyManager keyManager;
     /** The contents last refused, so that a bad pair is reported once, not at every poll. */
     private byte[] refused;
     private boolean warned;
@@ -38,6 +35,7 @@ public final class TlsReloader implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.current = first;
+        this.keyManager = new RotatingKeyManager(first);
     }
 
     /**
@@ -60,8 +58,13 @@ public final class TlsReloader implements AutoCloseable {
         return current;
     }
 
-    /** Starts watching the files; each good new pair goes to {@code installer}. */
-    public synchronized void watch(Installer installer) {
+    /** The key manager for the server: it always serves the current certificate. */
+    public X509ExtendedKeyManager keyManager() {
+        return keyManager;
+    }
+
+    /** Starts watching the files; each good new pair is served to new connections. */
+    public synchronized void watch() {
         if (scheduler != null) {
             throw new IllegalStateException("already watching " + settings);
         }
@@ -73,7 +76,7 @@ public final class TlsReloader implements AutoCloseable {
         long millis = POLL_EVERY.toMillis();
         scheduler.scheduleWithFixedDelay(() -> {
             try {
-                poll(installer);
+                poll();
             } catch (RuntimeException e) {
                 // an exception would cancel every later poll
                 LOG.warn("Checking the TLS files failed; keeping the current certificate", e);
@@ -82,7 +85,7 @@ public final class TlsReloader implements AutoCloseable {
     }
 
     /** Compares the files' contents (not their times: a copy may keep them) with what is served. */
-    private void poll(Installer installer) {
+    private void poll() {
         byte[] cert;
         byte[] key;
         try {
@@ -108,12 +111,7 @@ public final class TlsReloader implements AutoCloseable {
             refuse(both, e.getMessage());
             return;
         }
-        try {
-            installer.install(next);
-        } catch (Exception e) {
-            refuse(both, "the server did not take it: " + e);
-            return;
-        }
+        keyManager.serve(next);
         current = next;
         refused = null;
         warned = false;

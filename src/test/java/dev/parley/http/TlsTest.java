@@ -88,7 +88,9 @@ class TlsTest {
             parley = ParleyServer.start(Map.of(
                     TlsSettings.CERT, served.cert().toString(), TlsSettings.KEY, served.key().toString(),
                     "parley.auth.api-keys", API_KEY, "parley.twilio.auth-token", TWILIO_TOKEN,
-                    "parley.audiohook.api-keys", AUDIOHOOK_KEY, "parley.translation.targets", "es"), ca.clientContext());
+                    "parley.audiohook.api-keys", AUDIOHOOK_KEY, "parley.translation.targets", "es",
+                    // A generous queue: this test is about TLS, not capacity on a shared machine.
+                    "parley.session.max-queued-audio-ms", "30000"), ca.clientContext());
             startLog = log.text();
         }
     }
@@ -288,7 +290,7 @@ class TlsTest {
             client.await("session.closed", Duration.ofSeconds(60));
 
             JsonNode channel = client.events("session.closed").get(0).path("audio").path("speaker");
-            assertEquals(client.bytesSent(), channel.path("bytes").asLong());
+            assertEquals(client.bytesSent(), channel.path("bytes").asLong(), "errors: " + client.events("error"));
             assertEquals(client.sentDigest(), channel.path("sha256").asText());
             List<String> finals = client.events("transcript.final").stream().map(e -> e.path("text").asText()).toList();
             double wer = WordErrorRate.of(said.get(0).transcript() + " " + said.get(1).transcript(), String.join(" ", finals));
