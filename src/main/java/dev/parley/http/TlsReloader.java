@@ -146,6 +146,7 @@ public final class TlsReloader implements AutoCloseable {
     public synchronized void close() {
         if (scheduler != null) {
             scheduler.shutdownNow();
+            scheduler = null; // a server started again watches again
         }
     }
 }
