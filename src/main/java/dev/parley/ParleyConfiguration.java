@@ -6,6 +6,9 @@ import dev.parley.http.HealthEndpoint;
 import dev.parley.http.HttpServer;
 import dev.parley.http.LanguagesEndpoint;
 import dev.parley.http.SessionControlEndpoint;
+import dev.parley.http.TlsCertificateCheck;
+import dev.parley.http.TlsReloader;
+import dev.parley.http.TlsSettings;
 import dev.parley.http.WebPage;
 import dev.parley.ingest.ListenComponent;
 import dev.parley.ingest.openai.TranscriptionComponent;
@@ -55,6 +58,9 @@ public final class ParleyConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Config config = new Config(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
+        // First, so that a bad certificate stops start-up before decoders are built.
+        TlsSettings tlsSettings = TlsSettings.fromProperties(config.lookup());
+        TlsReloader tls = tlsSettings == null ? null : TlsReloader.read(tlsSettings, Clock.systemUTC());
 
         Recognizer recognizer = Recognizers.create(config);
         Translator translator = Translators.create(config.lookup());
@@ -76,7 +82,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addService(sessions, true, true);
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
-                config.integer("parley.port", 8080, 0, 65535), 1 << 20);
+                config.integer("parley.port", 8080, 0, 65535), 1 << 20, tls);
         context.addService(http, true, true);
         HealthEndpoint.mount(http, context);
         WebPage.mount(http);
@@ -110,10 +116,12 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context)));
 
         // Camel's health registry is set up only as the context starts.
-        context.addStartupListener((started, alreadyStarted) ->
-        {
+        context.addStartupListener((started, alreadyStarted) -> {
             HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer));
             HealthCheckRegistry.get(started).register(new EventRoutesHealth(events));
+            if (tls != null) {
+                HealthCheckRegistry.get(started).register(new TlsCertificateCheck(tls, Clock.systemUTC()));
+            }
         });
     }
 

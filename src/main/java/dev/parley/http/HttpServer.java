@@ -2,9 +2,14 @@ package dev.parley.http;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.ext.web.Router;
 import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -12,12 +17,20 @@ import java.util.concurrent.TimeUnit;
  * than Camel's platform-http server because that one fixes the WebSocket limits at Vert.x's
  * defaults (a frame over 64 KiB drops the connection with no close frame) and offers
  * permessage-deflate, which OpenAI's Java SDK refuses.
+ *
+ * <p>With a certificate it serves HTTPS and WSS only, on the same port: a cleartext client's first bytes
+ * are not a TLS record, so the connection is closed at once.
  */
 public final class HttpServer extends ServiceSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
+    /** Older versions are broken or deprecated (RFC 8996); every current client speaks 1.2 or 1.3. */
+    static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
 
     private final String host;
     private final int port;
     private final int maxFrameBytes;
+    private final TlsReloader tls;
     private Vertx vertx;
     private Router router;
     private io.vertx.core.http.HttpServer server;
@@ -26,11 +39,13 @@ public final class HttpServer extends ServiceSupport {
      * @param maxFrameBytes the largest WebSocket frame read whole; the endpoints answer anything
      *                      over their own limit with close code 1009, and Vert.x drops a frame
      *                      over this one
+     * @param tls           the certificate to serve HTTPS and WSS with, or null for cleartext
      */
-    public HttpServer(String host, int port, int maxFrameBytes) {
+    public HttpServer(String host, int port, int maxFrameBytes, TlsReloader tls) {
         this.host = host;
         this.port = port;
         this.maxFrameBytes = maxFrameBytes;
+        this.tls = tls;
     }
 
     /** The router endpoints add themselves to; usable before the server starts. */
@@ -62,12 +77,46 @@ public final class HttpServer extends ServiceSupport {
                 .setMaxWebSocketMessageSize(maxFrameBytes)
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false);
-        server = vertx.createHttpServer(options).requestHandler(router());
+        if (tls != null) {
+            // One key manager for good, serving whichever certificate is current: rotation needs no
+            // server update (see RotatingKeyManager).
+            options.setSsl(true).setKeyCertOptions(KeyCertOptions.wrap(tls.keyManager()))
+                    .setEnabledSecureTransportProtocols(TLS_PROTOCOLS);
+        }
+        server = vertx.createHttpServer(options).requestHandler(router())
+                // Failures before a connection is up (a cleartext client on the TLS port, a failed
+                // handshake): one line at debug, for whoever looks into a client that cannot connect.
+                .exceptionHandler(e -> LOG.debug("Connection failed: {}", String.valueOf(e)));
         server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        if (tls != null) {
+            tls.watch();
+            LOG.info("Parley serves {} (HTTPS and WSS only, TLS 1.2 and 1.3, on {}:{}); certificate {}",
+                    url(), host, port(), tls.current().describe());
+        } else {
+            LOG.info("Parley serves {} (cleartext HTTP and WS, on {}:{})", url(), host, port());
+        }
+    }
+
+    /**
+     * The address to give people: the bound one; when bound to every address, the first name the
+     * certificate holds, else {@code localhost}.
+     */
+    public String url() {
+        boolean everywhere = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+        String name = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        if (everywhere) {
+            List<String> names = tls == null ? List.of() : TlsCertificate.names(tls.current().leaf());
+            name = names.stream().filter(n -> !n.startsWith("*")).findFirst().orElse("localhost");
+            name = name.contains(":") ? "[" + name + "]" : name;
+        }
+        return (tls != null ? "https://" : "http://") + name + ":" + port() + "/";
     }
 
     @Override
     protected void doStop() throws Exception {
+        if (tls != null) {
+            tls.close();
+        }
         if (server != null) {
             server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }

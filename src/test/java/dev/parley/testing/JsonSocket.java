@@ -30,7 +30,12 @@ public class JsonSocket implements WebSocket.Listener, AutoCloseable {
 
     /** Connects this listener, with these upgrade headers. */
     protected final void open(URI uri, Map<String, String> headers) throws Exception {
-        WebSocket.Builder b = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        open(HttpClient.newHttpClient(), uri, headers);
+    }
+
+    /** Connects through this HTTP client: one that trusts the server's certificate, for {@code wss://}. */
+    protected final void open(HttpClient http, URI uri, Map<String, String> headers) throws Exception {
+        WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
         headers.forEach(b::header);
         ws = b.buildAsync(uri, this).get(10, TimeUnit.SECONDS);
     }

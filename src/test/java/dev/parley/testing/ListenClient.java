@@ -50,8 +50,13 @@ public final class ListenClient implements WebSocket.Listener, AutoCloseable {
 
     /** Connects with extra upgrade headers, as a server-side client sending {@code Authorization} would. */
     public static ListenClient connect(URI uri, Map<String, String> headers) throws Exception {
+        return connect(HttpClient.newHttpClient(), uri, headers);
+    }
+
+    /** Connects through this HTTP client: one that trusts the server's certificate, for {@code wss://}. */
+    public static ListenClient connect(HttpClient http, URI uri, Map<String, String> headers) throws Exception {
         ListenClient client = new ListenClient();
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
         headers.forEach(builder::header);
         client.ws = builder.buildAsync(uri, client).get(10, TimeUnit.SECONDS);
         return client;

@@ -4,6 +4,7 @@ import dev.parley.Parley;
 import dev.parley.session.SessionRegistry;
 import org.apache.camel.main.Main;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -23,15 +24,26 @@ public final class ParleyServer implements AutoCloseable {
     private final int port;
     private final Path archive;
     private final Path webhooks;
+    private final SSLContext trust;
 
-    private ParleyServer(Main main, int port, Path archive, Path webhooks) {
+    private ParleyServer(Main main, int port, Path archive, Path webhooks, SSLContext trust) {
         this.main = main;
         this.port = port;
         this.archive = archive;
         this.webhooks = webhooks;
+        this.trust = trust;
     }
 
     public static ParleyServer start(Map<String, String> overrides) throws Exception {
+        return start(overrides, null);
+    }
+
+    /**
+     * A Parley serving HTTPS and WSS when {@code trust} is given (the overrides then name
+     * {@code parley.tls.cert} and {@code .key}): its addresses are {@code https://} and {@code wss://},
+     * and its clients trust what {@code trust} trusts.
+     */
+    public static ParleyServer start(Map<String, String> overrides, SSLContext trust) throws Exception {
         int port = freePort();
         Map<String, String> settings = new HashMap<>();
         settings.put("parley.port", Integer.toString(port));
@@ -48,16 +60,21 @@ public final class ParleyServer implements AutoCloseable {
         Main main = Parley.create(settings);
         main.start();
         ParleyServer server = new ParleyServer(main, port, Path.of(settings.get("parley.archive.dir")),
-                Path.of(settings.get("parley.webhooks.dir")));
+                Path.of(settings.get("parley.webhooks.dir")), trust);
         server.awaitReady(Duration.ofSeconds(60));
         return server;
     }
 
     public int port() { return port; }
 
+    /** A new HTTP client (and WebSocket builder) for this server: trusting its certificate when it has one. */
+    public HttpClient client() {
+        return trust == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(trust).build();
+    }
+
     /** A WebSocket address with a fresh token from {@code /api/realtime-token}, as a browser would use. */
     public URI ws(String pathAndQuery) throws IOException, InterruptedException {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(http("/api/realtime-token"))
+        HttpResponse<String> response = client().send(HttpRequest.newBuilder(http("/api/realtime-token"))
                 .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             throw new IllegalStateException("token endpoint answered " + response.statusCode() + ": " + response.body());
@@ -68,11 +85,11 @@ public final class ParleyServer implements AutoCloseable {
 
     /** A WebSocket address as given, with no token. */
     public URI wsWithoutToken(String pathAndQuery) {
-        return URI.create("ws://127.0.0.1:" + port + pathAndQuery);
+        return URI.create((trust == null ? "ws" : "wss") + "://127.0.0.1:" + port + pathAndQuery);
     }
 
     public URI http(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
+        return URI.create((trust == null ? "http" : "https") + "://127.0.0.1:" + port + path);
     }
 
     /** The archive's root folder. */
@@ -86,7 +103,7 @@ public final class ParleyServer implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(http(path)).timeout(Duration.ofSeconds(10)).build(),
+        return client().send(HttpRequest.newBuilder(http(path)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -321,7 +321,7 @@ class BrowserClientTest {
      * Two LibriVox recordings with a second of silence after each, at 48 kHz: Chromium loops the file
      * as its microphone, so the recognizer hears sentences separated by pauses.
      */
-    private static Path microphoneWav() throws IOException, InterruptedException {
+    static Path microphoneWav() throws IOException, InterruptedException {
         Path out = Path.of("target", "browser", "microphone.48000.wav");
         if (Files.exists(out)) {
             return out;
