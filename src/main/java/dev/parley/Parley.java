@@ -1,9 +1,12 @@
 package dev.parley;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.FailedToCreateRouteException;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.model.ModelCamelContext;
+import org.apache.camel.model.RouteDefinition;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -19,13 +22,32 @@ public final class Parley {
     }
 
     public static void main(String[] args) {
+        Main main = create(Map.of());
         try {
-            create(Map.of()).run(args);
+            main.run(args);
         } catch (Exception e) {
             // A route file, a setting or a lib jar is wrong: say which, without a stack trace to dig through.
-            System.err.println("Parley did not start: " + reasons(e));
+            System.err.println("Parley did not start: " + reasons(e) + routeFile(main.getCamelContext(), e));
             System.exit(1);
         }
+    }
+
+    /**
+     * The file of the route that failed, when Camel's message does not name it: it does for a route's
+     * {@code from}, not for a failing step ({@code to: nosuch:x}, an unknown option on a {@code to}).
+     */
+    static String routeFile(CamelContext context, Throwable failure) {
+        for (Throwable t = failure; t != null && context != null; t = t.getCause()) {
+            if (t instanceof FailedToCreateRouteException failed && failed.getRouteId() != null) {
+                RouteDefinition route = ((ModelCamelContext) context).getRouteDefinition(failed.getRouteId());
+                if (route != null && route.getResource() != null && route.getResource().getLocation() != null
+                        && !reasons(failure).contains(route.getResource().getLocation())) {
+                    return "\n  in route file: " + route.getResource().getLocation();
+                }
+                return "";
+            }
+        }
+        return "";
     }
 
     /** The exception's message and those of its causes, each once. */

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** Finds a session's archive folder by a metadata value in its call.json, and reads its transcript and audio. */
-final class Archives {
+public final class Archives {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -23,7 +23,7 @@ final class Archives {
     }
 
     /** The folder whose call.json has metadata[key] = value and an end (the session closed), waiting for it. */
-    static Path await(Path root, String key, String value, Duration timeout) throws Exception {
+    public static Path await(Path root, String key, String value, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             Path found = find(root, key, value);
@@ -67,7 +67,7 @@ final class Archives {
         return null;
     }
 
-    static List<JsonNode> transcript(Path folder) throws Exception {
+    public static List<JsonNode> transcript(Path folder) throws Exception {
         List<JsonNode> out = new ArrayList<>();
         for (String line : Files.readAllLines(folder.resolve("transcript.jsonl"))) {
             out.add(JSON.readTree(line));
@@ -75,7 +75,7 @@ final class Archives {
         return out;
     }
 
-    static List<JsonNode> ofType(List<JsonNode> events, String type) {
+    public static List<JsonNode> ofType(List<JsonNode> events, String type) {
         return events.stream().filter(e -> e.path("type").asText().equals(type)).toList();
     }
 

@@ -11,21 +11,21 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /** A JDK WebSocket client that plays a telephony platform: sends JSON and binary, keeps every JSON message it receives. */
-final class SocketClient extends JsonSocket {
+public final class SocketClient extends JsonSocket {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static SocketClient connect(URI uri, Map<String, String> headers) throws Exception {
+    public static SocketClient connect(URI uri, Map<String, String> headers) throws Exception {
         SocketClient c = new SocketClient();
         c.open(uri, headers);
         return c;
     }
 
-    void send(Object json) throws Exception {
+    public void send(Object json) throws Exception {
         sendText(json instanceof String s ? s : JSON.writeValueAsString(json));
     }
 
-    JsonNode await(Predicate<JsonNode> match, Duration timeout) throws Exception {
+    public JsonNode await(Predicate<JsonNode> match, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             for (JsonNode m : received()) {

@@ -22,10 +22,10 @@ import java.util.regex.Pattern;
  * LibriVox recordings as a phone line carries them (8 kHz mu-law), calls in which two parties say them in
  * turn, and PocketSphinx's batch WER on that same audio.
  */
-final class Telephone {
+public final class Telephone {
 
     /** The parties of a two-channel call, as Parley names its channels. */
-    static final List<String> PARTIES = List.of("customer", "agent");
+    public static final List<String> PARTIES = List.of("customer", "agent");
     /** Silence after each turn, on both lines. */
     private static final int PAUSE_MS = 1000;
     /** How far a final may reach beyond its turn's recording: the recognizer's timing is not to the frame. */
@@ -38,10 +38,10 @@ final class Telephone {
      * A call in which the customer and the agent take turns: each party's line as 8 kHz mu-law (both of
      * one length), the recordings each party says, and when each says them (ms from the call's start).
      */
-    record Call(Map<String, byte[]> audio, Map<String, List<LibriVox.Recording>> said, Map<String, List<long[]>> turns) {
+    public record Call(Map<String, byte[]> audio, Map<String, List<LibriVox.Recording>> said, Map<String, List<long[]>> turns) {
 
         /** What the party says over the call: the transcripts of its recordings, in order. */
-        String reference(String party) {
+        public String reference(String party) {
             return String.join(" ", said.get(party).stream().map(LibriVox.Recording::transcript).toList());
         }
 
@@ -101,7 +101,7 @@ final class Telephone {
      * once: while one party speaks the other's line carries mu-law silence, and every turn is followed
      * by a second of silence on both lines.
      */
-    static Call takingTurns(String... recordings) throws Exception {
+    public static Call takingTurns(String... recordings) throws Exception {
         if (new HashSet<>(Arrays.asList(recordings)).size() != recordings.length) {
             throw new IllegalArgumentException("each recording is said once: " + Arrays.toString(recordings));
         }

@@ -2,7 +2,6 @@ package dev.parley.telephony;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.telephony.twilio.TwilioSignature;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ParleyServer;
@@ -72,70 +71,6 @@ class TwilioMediaStreamTest {
         return SocketClient.connect(uri(), Map.of("X-Twilio-Signature", TwilioSignature.sign(TOKEN, url)));
     }
 
-    /** A Twilio stream: connected, start, media of each track in 20 ms messages (interleaved), stop. */
-    static final class Stream {
-        final SocketClient ws;
-        final String streamSid;
-        final String callSid;
-        long seq;
-        final Map<String, Integer> chunks = new LinkedHashMap<>();
-
-        Stream(SocketClient ws, String name) {
-            this.ws = ws;
-            this.streamSid = "MZ" + name;
-            this.callSid = "CA" + name;
-        }
-
-        void start(List<String> tracks, Map<String, String> params) throws Exception {
-            ws.send(Map.of("event", "connected", "protocol", "Call", "version", "1.0.0"));
-            ObjectNode m = JSON.createObjectNode().put("event", "start").put("sequenceNumber", Long.toString(++seq))
-                    .put("streamSid", streamSid);
-            ObjectNode s = m.putObject("start").put("accountSid", "AC0").put("streamSid", streamSid).put("callSid", callSid);
-            tracks.forEach(s.putArray("tracks")::add);
-            s.set("customParameters", JSON.valueToTree(params));
-            s.putObject("mediaFormat").put("encoding", "audio/x-mulaw").put("sampleRate", 8000).put("channels", 1);
-            ws.send(m);
-        }
-
-        void media(String track, byte[] payload) throws Exception {
-            int chunk = chunks.merge(track, 1, Integer::sum);
-            ObjectNode m = JSON.createObjectNode().put("event", "media").put("sequenceNumber", Long.toString(++seq))
-                    .put("streamSid", streamSid);
-            m.putObject("media").put("track", track).put("chunk", Integer.toString(chunk))
-                    .put("timestamp", Integer.toString((chunk - 1) * 20)).put("payload", Base64.getEncoder().encodeToString(payload));
-            ws.send(m);
-        }
-
-        /** Sends the tracks' audio in 20 ms messages, alternating tracks, at {@code speed} times real time. */
-        void audio(Map<String, byte[]> tracks, double speed) throws Exception {
-            int longest = tracks.values().stream().mapToInt(a -> a.length).max().orElse(0);
-            long startNs = System.nanoTime();
-            for (int off = 0; off < longest; off += 160) {
-                for (Map.Entry<String, byte[]> t : tracks.entrySet()) {
-                    byte[] a = t.getValue();
-                    byte[] frame = new byte[160];
-                    java.util.Arrays.fill(frame, (byte) 0xFF);
-                    if (off < a.length) {
-                        System.arraycopy(a, off, frame, 0, Math.min(160, a.length - off));
-                    }
-                    media(t.getKey(), frame);
-                }
-                long due = startNs + (long) ((off + 160) / 8 * 1e6 / speed);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-            }
-        }
-
-        void stop() throws Exception {
-            ObjectNode m = JSON.createObjectNode().put("event", "stop").put("sequenceNumber", Long.toString(++seq))
-                    .put("streamSid", streamSid);
-            m.putObject("stop").put("accountSid", "AC0").put("callSid", callSid);
-            ws.send(m);
-        }
-    }
-
     private static byte[] silence(int ms) {
         byte[] s = new byte[ms * 8];
         java.util.Arrays.fill(s, (byte) 0xFF);
@@ -154,7 +89,7 @@ class TwilioMediaStreamTest {
     void oneInboundTrackIsTheCustomerTranscribedTranslatedArchivedAndNotified() throws Exception {
         LibriVox.Recording r = LibriVox.get("0870");
         try (SocketClient ws = connect()) {
-            Stream s = new Stream(ws, "one");
+            TwilioStream s = new TwilioStream(ws, "one");
             s.start(List.of("inbound"), Map.of("customer_language", "en", "customer_targets", "es", "crm_id", "T-1"));
             s.audio(Map.of("inbound", concat(Telephone.mulaw(r), silence(600))), 3);
             s.stop();
@@ -199,7 +134,7 @@ class TwilioMediaStreamTest {
     void twoTracksOfACallWhosePartiesTakeTurnsAreTwoChannelsEachTranscribedInItsOwnTurns() throws Exception {
         Telephone.Call call = Telephone.takingTurns("0870", "0920", "0890", "0880", "0930");
         try (SocketClient ws = connect()) {
-            Stream s = new Stream(ws, "two");
+            TwilioStream s = new TwilioStream(ws, "two");
             s.start(List.of("inbound", "outbound"), Map.of("customer_targets", "es", "agent_targets", "es"));
             s.audio(Map.of("inbound", call.audio().get("customer"), "outbound", call.audio().get("agent")), 3);
             s.stop();
@@ -220,7 +155,7 @@ class TwilioMediaStreamTest {
         // Offline both parties speak English; their words go to different targets, so who hears what shows.
         Map<String, String> languages = Map.of("customer_targets", "es", "agent_targets", "ca");
         try (SocketClient a = connect(); SocketClient b = connect()) {
-            Stream legA = new Stream(a, "legA");
+            TwilioStream legA = new TwilioStream(a, "legA");
             legA.start(List.of("inbound"), with(languages, "conversation", conversation, "channel", "customer",
                     "playback", "true", "crm_id", "T-2"));
             Archives.awaitOpen(parley.archive(), "customer_call_sid", legA.callSid, Duration.ofSeconds(10));
@@ -228,7 +163,7 @@ class TwilioMediaStreamTest {
             // The customer waits on the line for a second before the agent's leg joins.
             legA.audio(Map.of("inbound", silence(1000)), 2);
 
-            Stream legB = new Stream(b, "legB");
+            TwilioStream legB = new TwilioStream(b, "legB");
             legB.start(List.of("inbound"), with(languages, "conversation", conversation, "channel", "agent",
                     "playback", "true", "crm_id", "ignored", "agent_id", "A-7"));
             Archives.awaitOpen(parley.archive(), "agent_call_sid", legB.callSid, Duration.ofSeconds(10));
@@ -330,7 +265,7 @@ class TwilioMediaStreamTest {
     /** A stream with these parameters is refused with 1008 and a reason that says why. */
     private void assertRefused(Map<String, String> params, String reason) throws Exception {
         try (SocketClient ws = connect()) {
-            new Stream(ws, "refused" + System.nanoTime()).start(List.of("inbound"), params);
+            new TwilioStream(ws, "refused" + System.nanoTime()).start(List.of("inbound"), params);
             assertEquals(1008, ws.awaitClose(Duration.ofSeconds(10)));
             assertTrue(ws.closeReason().contains(reason), ws.closeReason());
         }
@@ -340,7 +275,7 @@ class TwilioMediaStreamTest {
      * Every mark the leg got names a translation of {@code speaker}'s words into {@code language}, and
      * the 160-byte media before it are eSpeak NG's rendering of that translation. Returns the marks.
      */
-    private static int assertHears(SocketClient ws, Stream leg, List<JsonNode> events, String speaker, String language)
+    private static int assertHears(SocketClient ws, TwilioStream leg, List<JsonNode> events, String speaker, String language)
             throws Exception {
         ByteArrayOutputStream played = new ByteArrayOutputStream();
         int marks = 0;
@@ -383,7 +318,7 @@ class TwilioMediaStreamTest {
         LibriVox.Recording first = LibriVox.get("0880");
         LibriVox.Recording second = LibriVox.get("0930");
         try (SocketClient ws = connect()) {
-            Stream s = new Stream(ws, "bidi");
+            TwilioStream s = new TwilioStream(ws, "bidi");
             s.start(List.of("inbound"), Map.of("playback", "true", "customer_targets", "es"));
             s.audio(Map.of("inbound", concat(Telephone.mulaw(first), silence(1000))), 2);
             JsonNode mark = ws.await(m -> m.path("event").asText().equals("mark"), Duration.ofSeconds(30));
@@ -441,7 +376,7 @@ class TwilioMediaStreamTest {
     @Test
     void mediaBeforeStartClosesTheStreamWith1008() throws Exception {
         try (SocketClient ws = connect()) {
-            Stream s = new Stream(ws, "early");
+            TwilioStream s = new TwilioStream(ws, "early");
             s.media("inbound", silence(20));
             assertEquals(1008, ws.awaitClose(Duration.ofSeconds(10)));
         }
@@ -454,7 +389,7 @@ class TwilioMediaStreamTest {
     @Test
     void faultsAfterStartAreErrorsOfTheSessionWhichGoesOn() throws Exception {
         try (SocketClient ws = connect()) {
-            Stream s = new Stream(ws, "faults");
+            TwilioStream s = new TwilioStream(ws, "faults");
             s.start(List.of("inbound"), Map.of("customer_targets", ""));
             s.media("inbound", silence(20));
             ws.send("{not json");
