@@ -6,7 +6,6 @@ import dev.parley.testing.KafkaBroker;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ListenClient;
 import dev.parley.testing.PackagedParley;
-import dev.parley.testing.WavFile;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -73,7 +72,7 @@ class KafkaSinkIT {
 
             Map<String, List<ConsumerRecord<String, String>>> bySession = consume("parley-events", clients.size());
             for (ListenClient client : clients) {
-                String session = sessionId(client);
+                String session = Recipes.sessionId(client);
                 List<JsonNode> expected = client.events().stream().map(ListenClient.Received::json)
                         .filter(e -> PUBLISHED.contains(e.path("type").asText())).toList();
                 List<JsonNode> published = new ArrayList<>();
@@ -95,7 +94,7 @@ class KafkaSinkIT {
         try (PackagedParley parley = PackagedParley.start(dir, Map.of(
                 "TRANSCRIPTS_KAFKA_BROKERS", broker.bootstrap(), "TRANSCRIPTS_KAFKA_TOPIC", "call-transcripts"))) {
             ListenClient client = say(parley, "0920");
-            String session = sessionId(client);
+            String session = Recipes.sessionId(client);
             List<JsonNode> finals = client.events().stream().map(ListenClient.Received::json)
                     .filter(e -> e.path("type").asText().endsWith(".final")).toList();
             List<JsonNode> published = new ArrayList<>();
@@ -142,7 +141,7 @@ class KafkaSinkIT {
 
             // The broker comes back: the next session's events arrive.
             broker.restart();
-            String later = sessionId(say(parley, "0880"));
+            String later = Recipes.sessionId(say(parley, "0880"));
             assertTrue(consume("while-down", 1).containsKey(later), "a session after the broker's return is published");
         } finally {
             broker.restart();
@@ -151,20 +150,10 @@ class KafkaSinkIT {
 
     private static ListenClient say(PackagedParley parley, String recording) {
         try {
-            WavFile audio = LibriVox.get(recording).at(24000);
-            ListenClient client = ListenClient.connect(parley.ws("/v1/listen?targets=es"));
-            client.stream(audio.pcm(), 24000 * 2 / 25, 24000 * 2, true);
-            client.endInput();
-            client.await("session.closed", Duration.ofSeconds(60));
-            client.awaitClose(Duration.ofSeconds(10));
-            return client;
+            return Recipes.say(parley.ws("/v1/listen?targets=es"), recording);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static String sessionId(ListenClient client) {
-        return client.events().get(0).json().path("session_id").asText();
     }
 
     private static JsonNode kafkaRoute(PackagedParley parley) throws Exception {
