@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * Parley's one HTTP port: WebSockets, APIs and health. Parley runs its own Vert.x server rather
  * than Camel's platform-http server because that one fixes the WebSocket limits at Vert.x's
  * defaults (a frame over 64 KiB drops the connection with no close frame) and offers
- * permessage-deflate, which OpenAI's Java SDK refuses.
+ * permessage-deflate, which OpenAI's Java SDK refuses. {@link HttpEdge} answers WebSocket protocol
+ * violations with their close code.
  */
 public final class HttpServer extends ServiceSupport {
 
@@ -24,8 +25,8 @@ public final class HttpServer extends ServiceSupport {
 
     /**
      * @param maxFrameBytes the largest WebSocket frame read whole; the endpoints answer anything
-     *                      over their own limit with close code 1009, and Vert.x drops a frame
-     *                      over this one
+     *                      over their own limit with close code 1009, and so does the server a
+     *                      frame over this one
      */
     public HttpServer(String host, int port, int maxFrameBytes) {
         this.host = host;
@@ -62,7 +63,7 @@ public final class HttpServer extends ServiceSupport {
                 .setMaxWebSocketMessageSize(maxFrameBytes)
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false);
-        server = vertx.createHttpServer(options).requestHandler(router());
+        server = vertx.createHttpServer(options).connectionHandler(HttpEdge::install).requestHandler(router());
         server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
 
