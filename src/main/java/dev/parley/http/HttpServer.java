@@ -18,20 +18,25 @@ public final class HttpServer extends ServiceSupport {
 
     private final String host;
     private final int port;
-    private final int maxFrameBytes;
+    private final int maxMessageBytes;
     private Vertx vertx;
     private Router router;
     private io.vertx.core.http.HttpServer server;
 
     /**
-     * @param maxFrameBytes the largest WebSocket frame read whole; the endpoints answer anything
-     *                      over their own limit with close code 1009, and so does the server a
-     *                      frame over this one
+     * @param maxMessageBytes the largest WebSocket message, all its frames together (so also the
+     *                        largest frame); a larger frame is answered with close code 1009 here,
+     *                        a larger message by the endpoint
      */
-    public HttpServer(String host, int port, int maxFrameBytes) {
+    public HttpServer(String host, int port, int maxMessageBytes) {
         this.host = host;
         this.port = port;
-        this.maxFrameBytes = maxFrameBytes;
+        this.maxMessageBytes = maxMessageBytes;
+    }
+
+    /** The largest WebSocket message an endpoint takes, fragments included. */
+    public int maxMessageBytes() {
+        return maxMessageBytes;
     }
 
     /** The router endpoints add themselves to; usable before the server starts. */
@@ -59,8 +64,8 @@ public final class HttpServer extends ServiceSupport {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(host)
                 .setPort(port)
-                .setMaxWebSocketFrameSize(maxFrameBytes)
-                .setMaxWebSocketMessageSize(maxFrameBytes)
+                .setMaxWebSocketFrameSize(maxMessageBytes)
+                .setMaxWebSocketMessageSize(maxMessageBytes)
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false);
         server = vertx.createHttpServer(options).connectionHandler(HttpEdge::install).requestHandler(router());

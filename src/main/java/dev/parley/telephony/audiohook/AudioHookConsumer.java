@@ -157,6 +157,12 @@ final class AudioHookConsumer extends WebSocketIngest {
         }
 
         void start() {
+            closeOversizeMessages(ws, () -> {
+                if (session != null && !finished) {
+                    endSession("message_too_large");
+                }
+                finished = true;
+            });
             ws.textMessageHandler(this::text);
             ws.binaryMessageHandler(this::audio);
             ws.closeHandler(v -> {
