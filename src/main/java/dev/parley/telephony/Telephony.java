@@ -44,7 +44,8 @@ public final class Telephony {
                 config.integer("parley.twilio.barge-in-ms", 200, 20, 5000), 800)));
         context.addComponent("audiohook", new AudioHookComponent(http, sessions, new AudioHookComponent.Settings(
                 Set.copyOf(list(config.string("parley.audiohook.api-keys", ""))),
-                config.string("parley.audiohook.client-secret", null), authRequired, record, languages)));
+                config.string("parley.audiohook.client-secret", null), authRequired, record, languages,
+                config.seconds("parley.audiohook.max-position-jump-s", 60, 1, 3600))));
     }
 
     private static List<String> list(String commaSeparated) {

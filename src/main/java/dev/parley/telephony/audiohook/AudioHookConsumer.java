@@ -146,6 +146,7 @@ final class AudioHookConsumer extends WebSocketIngest {
         /** Paused time the client reported in 'resumed': in the call's timeline, not in the position. */
         private long pausedSamples;
         private long heldGap;          // samples of gaps not yet sent down the route
+        private long openedAtNanos;
         private CallSession session;
 
         Connection(ServerWebSocket ws, Context context, String unauthorized, String sessionHeader, Map<String, String> headers) {
@@ -331,21 +332,42 @@ final class AudioHookConsumer extends WebSocketIngest {
             skipTo(start + discarded);
         }
 
+        /** Lost or discarded audio: at most parley.audiohook.max-position-jump-s at once. */
         private void skipTo(long position) throws Violation {
             if (position > positionSamples) {
-                announcedGap(position - positionSamples);
+                long jump = position - positionSamples;
+                if (jump > maxJumpSamples()) {
+                    throw new Violation("position " + seconds(position) + " is " + seconds(jump) + " ahead of the audio received;"
+                            + " at most " + settings.maxPositionJump().toSeconds() + " s may be lost or discarded at once");
+                }
+                announcedGap(jump);
                 positionSamples = position;
             }
         }
 
-        /** A gap a message announces, bounded so that a bogus duration cannot make Parley write hours of silence. */
+        /**
+         * A gap a message announces (lost, discarded or paused audio), which the archive writes as silence:
+         * bounded so that small messages cannot make Parley write hours of it. A real call's timeline
+         * keeps to the clock, so it may run ahead of the time since 'open' by at most the largest jump
+         * (audio sent faster than real time, a burst after a stall), and never past the session's maximum length.
+         */
         private void announcedGap(long samples) throws Violation {
             long limit = sessions.limits().maxDuration().toSeconds() * 8000;
-            if (positionSamples + pausedSamples + samples > limit) {
+            long timeline = positionSamples + pausedSamples + samples;
+            if (timeline > limit) {
                 throw new Violation("a gap of " + samples / 8 + " ms would take the call beyond its maximum length of "
                         + sessions.limits().maxDuration().toSeconds() + " s");
             }
+            long elapsed = (System.nanoTime() - openedAtNanos) / 125_000;
+            if (timeline > elapsed + maxJumpSamples()) {
+                throw new Violation("a gap of " + samples / 8 + " ms would put the call's timeline at " + seconds(timeline)
+                        + ", " + seconds(timeline - elapsed) + " ahead of the time since 'open'");
+            }
             gap(samples);
+        }
+
+        private long maxJumpSamples() {
+            return settings.maxPositionJump().toSeconds() * 8000;
         }
 
         /**
@@ -378,6 +400,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                 return;
             }
             opened = true;
+            openedAtNanos = System.nanoTime();
             String conversationId = p.path("conversationId").asText(null);
             if (conversationId == null) {
                 throw new Violation("open needs parameters.conversationId");
@@ -591,6 +614,10 @@ final class AudioHookConsumer extends WebSocketIngest {
                 }
             });
         }
+    }
+
+    private static String seconds(long samples) {
+        return String.format(java.util.Locale.ROOT, "%.3f s", samples / 8000.0);
     }
 
     /** An ISO 8601 duration of at least zero, in samples at 8 kHz. */
