@@ -2,7 +2,9 @@ package dev.parley.telephony;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.telephony.audiohook.AudioHookSignature;
+import dev.parley.testing.LogCapture;
 import dev.parley.testing.ParleyServer;
+import dev.parley.testing.RawSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -138,5 +141,47 @@ class AudioHookAbuseTest {
             assertTrue(ws.received().stream().noneMatch(m -> m.path("type").asText().equals("disconnect")), ws.received().toString());
         }
         assertEquals(5 * BYTES_A_SECOND, audioWavBytes(conversation) - 58, "1 s of audio and 4 s of silence");
+    }
+
+    @Test
+    void aSignatureHeaderThatDoesNotParseIs401WithAReasonAndNoStackTrace() throws Exception {
+        String ok = signedHeaders(parley.port()).get("Signature-Input");
+        Map<String, String> malformed = new java.util.LinkedHashMap<>();
+        malformed.put("sig1=(\"@request-target\");created=\"abc\";nonce=\"n\"", "created must be a non-negative integer");
+        malformed.put(ok.replaceFirst(";expires=\\d+", ";expires=\"soon\""), "expires must be a non-negative integer");
+        malformed.put(ok.replaceFirst("keyid=\"[^\"]*\"", "keyid=12"), "keyid must be a quoted string");
+        malformed.put(ok + ";created=1", "parameter created twice");
+        malformed.put(ok.replace(")", ""), "is not one signature's inner list");
+        malformed.put(ok + ";nonce", "is not one signature's inner list");
+        try (LogCapture log = LogCapture.start()) {
+            for (Map.Entry<String, String> m : malformed.entrySet()) {
+                Map<String, String> headers = signedHeaders(parley.port());
+                headers.put("Signature-Input", m.getKey());
+                assertRefused(headers, m.getValue());
+            }
+            Map<String, String> notBase64 = signedHeaders(parley.port());
+            notBase64.put("Signature", "sig1=:not*base64:");
+            assertRefused(notBase64, "sig1 is not base64");
+            Map<String, String> otherLabel = signedHeaders(parley.port());
+            otherLabel.put("Signature", otherLabel.get("Signature").replace("sig1=", "sig2="));
+            assertRefused(otherLabel, "no byte sequence labelled sig1");
+            Thread.sleep(200);
+            assertTrue(log.text().contains("Refused an AudioHook upgrade"), "each is logged, in one line: " + log.text());
+            assertFalse(log.text().contains("Exception"), log.text());
+            assertFalse(log.text().contains("ERROR"), log.text());
+        }
+    }
+
+    private static void assertRefused(Map<String, String> headers, String reason) throws Exception {
+        try (RawSocket s = RawSocket.connect(parley.port())) {
+            StringBuilder request = new StringBuilder("GET /audiohook HTTP/1.1\r\nHost: 127.0.0.1:" + parley.port()
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n");
+            headers.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
+            s.write(request.append("\r\n").toString());
+            String response = s.readResponse();
+            assertTrue(response.startsWith("HTTP/1.1 401"), headers.get("Signature-Input") + " -> " + response);
+            assertTrue(response.contains(reason), reason + " in " + response);
+        }
     }
 }

@@ -44,7 +44,8 @@ import java.util.concurrent.CompletionStage;
  * arrival order; the session is opened off it while the socket is paused. {@code seq}, {@code clientseq}
  * and {@code serverseq} are checked and kept exactly; any protocol violation gets {@code disconnect}
  * with reason {@code error} (the server never sends {@code error}); a failed API key or signature gets
- * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}. Parley's own pause
+ * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}; a signature header
+ * that does not parse is refused before the upgrade with 401. Parley's own pause
  * ({@link ClientConnection#pause}) sends {@code pause} and {@code resume}. The call's timeline is kept
  * across discarded, lost and paused audio: gaps go down the route in order with the frames.
  */
@@ -75,7 +76,16 @@ final class AudioHookConsumer extends WebSocketIngest {
 
     @Override
     protected void upgrade(RoutingContext rc) {
-        String unauthorized = authenticate(rc.request());
+        String unauthorized;
+        try {
+            unauthorized = authenticate(rc.request());
+        } catch (AudioHookSignature.Malformed e) {
+            // A header that does not parse cannot come from Genesys: refused before the upgrade.
+            LOG.warn("Refused an AudioHook upgrade from {}: signature: {}", rc.request().remoteAddress(), e.getMessage());
+            rc.response().setStatusCode(401).putHeader("Content-Type", "text/plain; charset=utf-8")
+                    .end("signature: " + e.getMessage() + "\n");
+            return;
+        }
         String sessionHeader = rc.request().getHeader("Audiohook-Session-Id");
         Map<String, String> headers = new LinkedHashMap<>();
         for (String h : List.of("Audiohook-Organization-Id", "Audiohook-Correlation-Id", "Audiohook-Session-Id")) {
@@ -88,7 +98,11 @@ final class AudioHookConsumer extends WebSocketIngest {
                 .onFailure(e -> LOG.debug("AudioHook WebSocket upgrade failed: {}", e.getMessage()));
     }
 
-    /** Null when the client may open sessions, else why not. */
+    /**
+     * Null when the client may open sessions, else why not (said with 'disconnect' in answer to 'open').
+     *
+     * @throws AudioHookSignature.Malformed when a signature header does not parse
+     */
     private String authenticate(HttpServerRequest request) {
         if (settings.apiKeys().isEmpty()) {
             return settings.authRequired() ? "no AudioHook API key is configured (parley.audiohook.api-keys)" : null;
