@@ -2,8 +2,11 @@ package dev.parley.http;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
 
@@ -12,13 +15,17 @@ import java.util.concurrent.TimeUnit;
  * than Camel's platform-http server because that one fixes the WebSocket limits at Vert.x's
  * defaults (a frame over 64 KiB drops the connection with no close frame) and offers
  * permessage-deflate, which OpenAI's Java SDK refuses. {@link HttpEdge} answers WebSocket protocol
- * violations with their close code.
+ * violations with their close code, and refuses requests no endpoint should see before the router;
+ * refusals are logged in one line at most every 10 seconds.
  */
 public final class HttpServer extends ServiceSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
 
     private final String host;
     private final int port;
     private final int maxMessageBytes;
+    private final RefusalLog refusals = new RefusalLog(LOG, 10);
     private Vertx vertx;
     private Router router;
     private io.vertx.core.http.HttpServer server;
@@ -68,8 +75,26 @@ public final class HttpServer extends ServiceSupport {
                 .setMaxWebSocketMessageSize(maxMessageBytes)
                 .setPerMessageWebSocketCompressionSupported(false)
                 .setPerFrameWebSocketCompressionSupported(false);
-        server = vertx.createHttpServer(options).connectionHandler(HttpEdge::install).requestHandler(router());
+        Router routes = router();
+        server = vertx.createHttpServer(options)
+                .connectionHandler(HttpEdge::install)
+                .requestHandler(request -> {
+                    HttpEdge.Refusal refusal = HttpEdge.check(request);
+                    if (refusal == null) {
+                        routes.handle(request);
+                    } else {
+                        refuse(request, refusal);
+                    }
+                });
         server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Answers with the refusal's status and reason, and closes the connection: what follows on it cannot be trusted. */
+    private void refuse(HttpServerRequest request, HttpEdge.Refusal refusal) {
+        refusals.refused(request.remoteAddress(), refusal.status(), refusal.reason());
+        request.response().setStatusCode(refusal.status()).putHeader("Content-Type", "text/plain; charset=utf-8")
+                .putHeader("Connection", "close").end(refusal.reason() + "\n");
+        request.response().close();
     }
 
     @Override
