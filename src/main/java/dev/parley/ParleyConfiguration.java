@@ -77,7 +77,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
                 config.integer("parley.port", 8080, 0, 65535),
-                config.integer("parley.websocket.max-message-bytes", 1 << 20, 64 * 1024, 64 << 20));
+                config.integer("parley.websocket.max-message-bytes", 1 << 20, 64 * 1024, 64 << 20),
+                config.bool("parley.http.h2c", false));
         context.addService(http, true, true);
         HealthEndpoint.mount(http, context);
         WebPage.mount(http);

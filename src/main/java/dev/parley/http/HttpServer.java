@@ -25,6 +25,7 @@ public final class HttpServer extends ServiceSupport {
     private final String host;
     private final int port;
     private final int maxMessageBytes;
+    private final boolean h2c;
     private final RefusalLog refusals = new RefusalLog(LOG, 10);
     private Vertx vertx;
     private Router router;
@@ -34,11 +35,13 @@ public final class HttpServer extends ServiceSupport {
      * @param maxMessageBytes the largest WebSocket message, all its frames together (so also the
      *                        largest frame); a larger frame is answered with close code 1009 here,
      *                        a larger message by the endpoint
+     * @param h2c             whether cleartext HTTP/2 is served (prior knowledge, or {@code Upgrade: h2c})
      */
-    public HttpServer(String host, int port, int maxMessageBytes) {
+    public HttpServer(String host, int port, int maxMessageBytes, boolean h2c) {
         this.host = host;
         this.port = port;
         this.maxMessageBytes = maxMessageBytes;
+        this.h2c = h2c;
     }
 
     /** The largest WebSocket message an endpoint takes, fragments included. */
@@ -74,10 +77,12 @@ public final class HttpServer extends ServiceSupport {
                 .setMaxWebSocketFrameSize(maxMessageBytes)
                 .setMaxWebSocketMessageSize(maxMessageBytes)
                 .setPerMessageWebSocketCompressionSupported(false)
-                .setPerFrameWebSocketCompressionSupported(false);
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setHttp2ClearTextEnabled(h2c);
         Router routes = router();
         server = vertx.createHttpServer(options)
-                .connectionHandler(HttpEdge::install)
+                .connectionHandler(connection -> HttpEdge.install(connection, options))
+                .invalidRequestHandler(request -> refuse(request, HttpEdge.invalid(request.decoderResult().cause())))
                 .requestHandler(request -> {
                     HttpEdge.Refusal refusal = HttpEdge.check(request);
                     if (refusal == null) {
