@@ -82,7 +82,9 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addService(sessions, true, true);
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
-                config.integer("parley.port", 8080, 0, 65535), 1 << 20, tls);
+                config.integer("parley.port", 8080, 0, 65535),
+                config.integer("parley.websocket.max-message-bytes", 1 << 20, 64 * 1024, 64 << 20),
+                config.bool("parley.http.h2c", false), tls);
         context.addService(http, true, true);
         HealthEndpoint.mount(http, context);
         WebPage.mount(http);

@@ -3,6 +3,7 @@ package dev.parley.http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -16,7 +17,9 @@ import java.util.concurrent.TimeUnit;
  * Parley's one HTTP port: WebSockets, APIs and health. Parley runs its own Vert.x server rather
  * than Camel's platform-http server because that one fixes the WebSocket limits at Vert.x's
  * defaults (a frame over 64 KiB drops the connection with no close frame) and offers
- * permessage-deflate, which OpenAI's Java SDK refuses.
+ * permessage-deflate, which OpenAI's Java SDK refuses. {@link HttpEdge} answers WebSocket protocol
+ * violations with their close code, and refuses requests no endpoint should see before the router;
+ * refusals are logged in one line at most every 10 seconds.
  *
  * <p>With a certificate it serves HTTPS and WSS only, on the same port: a cleartext client's first bytes
  * are not a TLS record, so the connection is closed at once.
@@ -29,23 +32,32 @@ public final class HttpServer extends ServiceSupport {
 
     private final String host;
     private final int port;
-    private final int maxFrameBytes;
+    private final int maxMessageBytes;
+    private final boolean h2c;
     private final TlsReloader tls;
+    private final RefusalLog refusals = new RefusalLog(LOG, 10);
     private Vertx vertx;
     private Router router;
     private io.vertx.core.http.HttpServer server;
 
     /**
-     * @param maxFrameBytes the largest WebSocket frame read whole; the endpoints answer anything
-     *                      over their own limit with close code 1009, and Vert.x drops a frame
-     *                      over this one
-     * @param tls           the certificate to serve HTTPS and WSS with, or null for cleartext
+     * @param maxMessageBytes the largest WebSocket message, all its frames together (so also the
+     *                        largest frame); a larger frame is answered with close code 1009 here,
+     *                        a larger message by the endpoint
+     * @param h2c             whether cleartext HTTP/2 is served (prior knowledge, or {@code Upgrade: h2c})
+     * @param tls             the certificate to serve HTTPS and WSS with, or null for cleartext
      */
-    public HttpServer(String host, int port, int maxFrameBytes, TlsReloader tls) {
+    public HttpServer(String host, int port, int maxMessageBytes, boolean h2c, TlsReloader tls) {
         this.host = host;
         this.port = port;
-        this.maxFrameBytes = maxFrameBytes;
+        this.maxMessageBytes = maxMessageBytes;
+        this.h2c = h2c;
         this.tls = tls;
+    }
+
+    /** The largest WebSocket message an endpoint takes, fragments included. */
+    public int maxMessageBytes() {
+        return maxMessageBytes;
     }
 
     /** The router endpoints add themselves to; usable before the server starts. */
@@ -73,17 +85,29 @@ public final class HttpServer extends ServiceSupport {
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(host)
                 .setPort(port)
-                .setMaxWebSocketFrameSize(maxFrameBytes)
-                .setMaxWebSocketMessageSize(maxFrameBytes)
+                .setMaxWebSocketFrameSize(maxMessageBytes)
+                .setMaxWebSocketMessageSize(maxMessageBytes)
                 .setPerMessageWebSocketCompressionSupported(false)
-                .setPerFrameWebSocketCompressionSupported(false);
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setHttp2ClearTextEnabled(h2c);
         if (tls != null) {
             // One key manager for good, serving whichever certificate is current: rotation needs no
             // server update (see RotatingKeyManager).
             options.setSsl(true).setKeyCertOptions(KeyCertOptions.wrap(tls.keyManager()))
                     .setEnabledSecureTransportProtocols(TLS_PROTOCOLS);
         }
-        server = vertx.createHttpServer(options).requestHandler(router())
+        Router routes = router();
+        server = vertx.createHttpServer(options)
+                .connectionHandler(connection -> HttpEdge.install(connection, options))
+                .invalidRequestHandler(request -> refuse(request, HttpEdge.invalid(request.decoderResult().cause())))
+                .requestHandler(request -> {
+                    HttpEdge.Refusal refusal = HttpEdge.check(request);
+                    if (refusal == null) {
+                        routes.handle(request);
+                    } else {
+                        refuse(request, refusal);
+                    }
+                })
                 // Failures before a connection is up (a cleartext client on the TLS port, a failed
                 // handshake): one line at debug, for whoever looks into a client that cannot connect.
                 .exceptionHandler(e -> LOG.debug("Connection failed: {}", String.valueOf(e)));
@@ -110,6 +134,14 @@ public final class HttpServer extends ServiceSupport {
             name = name.contains(":") ? "[" + name + "]" : name;
         }
         return (tls != null ? "https://" : "http://") + name + ":" + port() + "/";
+    }
+
+    /** Answers with the refusal's status and reason, and closes the connection: what follows on it cannot be trusted. */
+    private void refuse(HttpServerRequest request, HttpEdge.Refusal refusal) {
+        refusals.refused(request.remoteAddress(), refusal.status(), refusal.reason());
+        request.response().setStatusCode(refusal.status()).putHeader("Content-Type", "text/plain; charset=utf-8")
+                .putHeader("Connection", "close").end(refusal.reason() + "\n");
+        request.response().close();
     }
 
     @Override

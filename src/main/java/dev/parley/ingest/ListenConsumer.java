@@ -84,6 +84,7 @@ final class ListenConsumer extends WebSocketIngest {
         private final ServerWebSocket ws;
         private final SessionSettings settings;
         private final long maxFrameBytes;
+        private final MessageSize size;
         private CallSession session;
         private Buffer fragments;
         private boolean fragmentIsText;
@@ -92,6 +93,7 @@ final class ListenConsumer extends WebSocketIngest {
             this.ws = ws;
             this.settings = settings;
             this.maxFrameBytes = settings.format().bytesFor(1000);
+            this.size = new MessageSize(http().maxMessageBytes());
         }
 
         /**
@@ -120,19 +122,26 @@ final class ListenConsumer extends WebSocketIngest {
         }
 
         private void frame(WebSocketFrame frame) {
-            if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) {
+            if (ws.isClosed() || !frame.isText() && !frame.isBinary() && !frame.isContinuation()) {
                 return;
             }
             if (!frame.isContinuation()) {
                 fragments = null;
                 fragmentIsText = frame.isText();
             }
-            Buffer data = fragments == null ? frame.binaryData() : fragments.appendBuffer(frame.binaryData());
-            if (!fragmentIsText && data.length() > maxFrameBytes) {
+            // Both limits are checked before the frame joins its message, so memory never holds more.
+            if (!size.add(frame)) {
+                ws.close((short) 1009, size.reason());
+                session.end("message_too_large", 1009);
+                return;
+            }
+            long length = (fragments == null ? 0 : fragments.length()) + frame.binaryData().length();
+            if (!fragmentIsText && length > maxFrameBytes) {
                 ws.close((short) 1009, "audio frame over 1 s (" + maxFrameBytes + " bytes)");
                 session.end("frame_too_large", 1009);
                 return;
             }
+            Buffer data = fragments == null ? frame.binaryData() : fragments.appendBuffer(frame.binaryData());
             if (!frame.isFinal()) {
                 fragments = data;
                 return;

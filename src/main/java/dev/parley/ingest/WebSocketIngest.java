@@ -4,6 +4,7 @@ import dev.parley.http.HttpServer;
 import dev.parley.session.CallSession;
 import dev.parley.session.ParleyHeaders;
 import dev.parley.session.ParleyProperties;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.Endpoint;
@@ -72,6 +73,26 @@ public abstract class WebSocketIngest extends DefaultConsumer {
             route.remove();
         }
         super.doStop();
+    }
+
+    /**
+     * For endpoints that take whole messages ({@code textMessageHandler}): closes the connection
+     * with 1009 once a message, its fragments together, is over {@code parley.websocket.max-message-bytes},
+     * then runs {@code tooLarge} (which ends the session with its reason). Vert.x drops such a
+     * message itself but keeps the connection, and says so only to the exception handler, set here
+     * to log at debug level (unset, Vert.x logs each one as an error).
+     */
+    public void closeOversizeMessages(ServerWebSocket ws, Runnable tooLarge) {
+        MessageSize size = new MessageSize(http.maxMessageBytes());
+        boolean[] closed = {false};
+        ws.frameHandler(frame -> {
+            if (!closed[0] && !size.add(frame)) {
+                closed[0] = true;
+                ws.close((short) 1009, size.reason());
+                tooLarge.run();
+            }
+        });
+        ws.exceptionHandler(e -> LOG.debug("WebSocket error on {}: {}", path, e.getMessage()));
     }
 
     /** Sends one frame of a channel's audio down the route; a failure becomes an {@code internal} error of the session. */

@@ -27,7 +27,8 @@ public final class CallSession implements ChannelListener {
     private final String id;
     private final SessionSettings settings;
     private final String recognizer;
-    private final ClientConnection client;
+    /** The client until the session is closed; then none, see {@link #closeIfDone()}. */
+    private volatile ClientConnection client;
     private final SessionRegistry registry;
     private final Instant startedAt = Instant.now();
     private final Map<String, RecognitionChannel> channels = new LinkedHashMap<>();
@@ -44,6 +45,16 @@ public final class CallSession implements ChannelListener {
     private int closeCode = 1000;
     private boolean closing;
     private int eventsInFlight;
+
+    private static final ClientConnection GONE = new ClientConnection() {
+        @Override
+        public void send(SessionEvent event) {
+        }
+
+        @Override
+        public void close(int code, String reason) {
+        }
+    };
 
     CallSession(String id, SessionSettings settings, String recognizer, ClientConnection client, SessionRegistry registry) {
         this.id = id;
@@ -238,6 +249,9 @@ public final class CallSession implements ChannelListener {
                 state = State.CLOSED;
             }
             client.close(closeCode, endReason);
+            // The registry remembers closed sessions (their totals) for a while: they must not keep
+            // their connection alive, nor what it holds (up to a whole message being received).
+            client = GONE;
             registry.closed(this);
         });
     }

@@ -35,6 +35,14 @@ public final class Telephony {
             throw Config.invalid("parley.twilio.public-url", publicUrl,
                     "the wss:// URL of the <Stream>, without a query string, e.g. wss://parley.example.com/twilio/media");
         }
+        String clientSecret = config.string("parley.audiohook.client-secret", null);
+        if (clientSecret != null && !clientSecret.isBlank()) {
+            try {
+                java.util.Base64.getDecoder().decode(clientSecret);
+            } catch (IllegalArgumentException e) {
+                throw Config.invalid("parley.audiohook.client-secret", "(not shown)", "the integration's client secret in base64");
+            }
+        }
         boolean record = config.bool("parley.record.default", true);
         boolean authRequired = config.bool("parley.auth.required", true);
 
@@ -44,7 +52,8 @@ public final class Telephony {
                 config.integer("parley.twilio.barge-in-ms", 200, 20, 5000), 800)));
         context.addComponent("audiohook", new AudioHookComponent(http, sessions, new AudioHookComponent.Settings(
                 Set.copyOf(list(config.string("parley.audiohook.api-keys", ""))),
-                config.string("parley.audiohook.client-secret", null), authRequired, record, languages)));
+                clientSecret, authRequired, record, languages,
+                config.seconds("parley.audiohook.max-position-jump-s", 60, 1, 3600))));
     }
 
     private static List<String> list(String commaSeparated) {

@@ -93,7 +93,7 @@ public final class TlsHandshakeCost {
 
     private static HttpServer server(TestCertificates.Pair pair) throws Exception {
         TlsReloader tls = pair == null ? null : TlsReloader.read(new TlsSettings(pair.cert(), pair.key()), Clock.systemUTC());
-        HttpServer server = new HttpServer("127.0.0.1", 0, 1 << 20, tls);
+        HttpServer server = new HttpServer("127.0.0.1", 0, 1 << 20, false, tls);
         server.router().get("/ping").handler(rc -> rc.response().end("pong"));
         server.start();
         return server;

@@ -43,7 +43,7 @@ class TlsRotationTest {
         Pair served = new Pair(ca.dir().resolve("served.pem"), ca.dir().resolve("served.key"));
         Files.copy(a.cert(), served.cert());
         Files.copy(a.key(), served.key());
-        HttpServer server = new HttpServer("127.0.0.1", 0, 1 << 20,
+        HttpServer server = new HttpServer("127.0.0.1", 0, 1 << 20, false,
                 TlsReloader.read(new TlsSettings(served.cert(), served.key()), Clock.systemUTC()));
         server.router().get("/ping").handler(rc -> rc.response().end("pong"));
         PrintStream stderr = System.err;

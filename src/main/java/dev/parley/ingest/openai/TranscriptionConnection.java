@@ -119,6 +119,13 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
 
     /** On the event loop, right after the upgrade. */
     void start() {
+        consumer.closeOversizeMessages(ws, () -> {
+            Phase was = phase;
+            phase = Phase.ENDED;
+            if (session != null && was != Phase.ENDED) {
+                session.end("message_too_large", 1009);
+            }
+        });
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(b -> sendError("invalid_request_error", "invalid_value", "Binary frames are not part "
                 + "of this protocol: send audio as input_audio_buffer.append events with base64 audio.", null, null));

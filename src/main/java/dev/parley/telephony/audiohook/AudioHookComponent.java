@@ -8,6 +8,7 @@ import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 
 import java.util.Map;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -20,8 +21,13 @@ public final class AudioHookComponent extends DefaultComponent {
      * @param apiKeys      accepted {@code X-API-KEY} values; empty refuses every session unless {@code authRequired} is false
      * @param clientSecret base64 client secret: when set, the RFC 9421 signature must verify
      */
+    /**
+     * @param maxPositionJump the most a message may move the call's timeline ahead of the audio
+     *                        received (lost or discarded audio), and the most the timeline may run
+     *                        ahead of the time since {@code open}
+     */
     public record Settings(Set<String> apiKeys, String clientSecret, boolean authRequired, boolean recordDefault,
-                           CallLanguages languages) {
+                           CallLanguages languages, Duration maxPositionJump) {
     }
 
     private final HttpServer http;

@@ -44,7 +44,8 @@ import java.util.concurrent.CompletionStage;
  * arrival order; the session is opened off it while the socket is paused. {@code seq}, {@code clientseq}
  * and {@code serverseq} are checked and kept exactly; any protocol violation gets {@code disconnect}
  * with reason {@code error} (the server never sends {@code error}); a failed API key or signature gets
- * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}. Parley's own pause
+ * {@code disconnect} with reason {@code unauthorized} in answer to {@code open}; a signature header
+ * that does not parse is refused before the upgrade with 401. Parley's own pause
  * ({@link ClientConnection#pause}) sends {@code pause} and {@code resume}. The call's timeline is kept
  * across discarded, lost and paused audio: gaps go down the route in order with the frames.
  */
@@ -75,7 +76,16 @@ final class AudioHookConsumer extends WebSocketIngest {
 
     @Override
     protected void upgrade(RoutingContext rc) {
-        String unauthorized = authenticate(rc.request());
+        String unauthorized;
+        try {
+            unauthorized = authenticate(rc.request());
+        } catch (AudioHookSignature.Malformed e) {
+            // A header that does not parse cannot come from Genesys: refused before the upgrade.
+            LOG.warn("Refused an AudioHook upgrade from {}: signature: {}", rc.request().remoteAddress(), e.getMessage());
+            rc.response().setStatusCode(401).putHeader("Content-Type", "text/plain; charset=utf-8")
+                    .end("signature: " + e.getMessage() + "\n");
+            return;
+        }
         String sessionHeader = rc.request().getHeader("Audiohook-Session-Id");
         Map<String, String> headers = new LinkedHashMap<>();
         for (String h : List.of("Audiohook-Organization-Id", "Audiohook-Correlation-Id", "Audiohook-Session-Id")) {
@@ -88,7 +98,11 @@ final class AudioHookConsumer extends WebSocketIngest {
                 .onFailure(e -> LOG.debug("AudioHook WebSocket upgrade failed: {}", e.getMessage()));
     }
 
-    /** Null when the client may open sessions, else why not. */
+    /**
+     * Null when the client may open sessions, else why not (said with 'disconnect' in answer to 'open').
+     *
+     * @throws AudioHookSignature.Malformed when a signature header does not parse
+     */
     private String authenticate(HttpServerRequest request) {
         if (settings.apiKeys().isEmpty()) {
             return settings.authRequired() ? "no AudioHook API key is configured (parley.audiohook.api-keys)" : null;
@@ -146,6 +160,7 @@ final class AudioHookConsumer extends WebSocketIngest {
         /** Paused time the client reported in 'resumed': in the call's timeline, not in the position. */
         private long pausedSamples;
         private long heldGap;          // samples of gaps not yet sent down the route
+        private long openedAtNanos;
         private CallSession session;
 
         Connection(ServerWebSocket ws, Context context, String unauthorized, String sessionHeader, Map<String, String> headers) {
@@ -157,6 +172,12 @@ final class AudioHookConsumer extends WebSocketIngest {
         }
 
         void start() {
+            closeOversizeMessages(ws, () -> {
+                if (session != null && !finished) {
+                    endSession("message_too_large");
+                }
+                finished = true;
+            });
             ws.textMessageHandler(this::text);
             ws.binaryMessageHandler(this::audio);
             ws.closeHandler(v -> {
@@ -325,21 +346,42 @@ final class AudioHookConsumer extends WebSocketIngest {
             skipTo(start + discarded);
         }
 
+        /** Lost or discarded audio: at most parley.audiohook.max-position-jump-s at once. */
         private void skipTo(long position) throws Violation {
             if (position > positionSamples) {
-                announcedGap(position - positionSamples);
+                long jump = position - positionSamples;
+                if (jump > maxJumpSamples()) {
+                    throw new Violation("position " + seconds(position) + " is " + seconds(jump) + " ahead of the audio received;"
+                            + " at most " + settings.maxPositionJump().toSeconds() + " s may be lost or discarded at once");
+                }
+                announcedGap(jump);
                 positionSamples = position;
             }
         }
 
-        /** A gap a message announces, bounded so that a bogus duration cannot make Parley write hours of silence. */
+        /**
+         * A gap a message announces (lost, discarded or paused audio), which the archive writes as silence:
+         * bounded so that small messages cannot make Parley write hours of it. A real call's timeline
+         * keeps to the clock, so it may run ahead of the time since 'open' by at most the largest jump
+         * (audio sent faster than real time, a burst after a stall), and never past the session's maximum length.
+         */
         private void announcedGap(long samples) throws Violation {
             long limit = sessions.limits().maxDuration().toSeconds() * 8000;
-            if (positionSamples + pausedSamples + samples > limit) {
+            long timeline = positionSamples + pausedSamples + samples;
+            if (timeline > limit) {
                 throw new Violation("a gap of " + samples / 8 + " ms would take the call beyond its maximum length of "
                         + sessions.limits().maxDuration().toSeconds() + " s");
             }
+            long elapsed = (System.nanoTime() - openedAtNanos) / 125_000;
+            if (timeline > elapsed + maxJumpSamples()) {
+                throw new Violation("a gap of " + samples / 8 + " ms would put the call's timeline at " + seconds(timeline)
+                        + ", " + seconds(timeline - elapsed) + " ahead of the time since 'open'");
+            }
             gap(samples);
+        }
+
+        private long maxJumpSamples() {
+            return settings.maxPositionJump().toSeconds() * 8000;
         }
 
         /**
@@ -372,6 +414,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                 return;
             }
             opened = true;
+            openedAtNanos = System.nanoTime();
             String conversationId = p.path("conversationId").asText(null);
             if (conversationId == null) {
                 throw new Violation("open needs parameters.conversationId");
@@ -585,6 +628,10 @@ final class AudioHookConsumer extends WebSocketIngest {
                 }
             });
         }
+    }
+
+    private static String seconds(long samples) {
+        return String.format(java.util.Locale.ROOT, "%.3f s", samples / 8000.0);
     }
 
     /** An ISO 8601 duration of at least zero, in samples at 8 kHz. */

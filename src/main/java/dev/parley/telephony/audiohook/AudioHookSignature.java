@@ -7,7 +7,9 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,9 +39,12 @@ public final class AudioHookSignature {
     /** Far more upgrades than one minute brings, at a few MB. */
     static final int MAX_NONCES = 100_000;
 
-    private static final Pattern INPUT = Pattern.compile("\\s*([a-zA-Z][a-zA-Z0-9_-]*)=(\\(([^)]*)\\)(.*))\\s*");
+    /** One signature's inner list (RFC 8941): a label, quoted component names, then parameters. */
+    private static final Pattern INPUT = Pattern.compile(
+            "\\s*([a-z*][a-z0-9_.*-]*)=(\\(\\s*((?:\"[^\"]+\"(?:\\s+\"[^\"]+\")*)?)\\s*\\)"
+                    + "((?:; *[a-z*][a-z0-9_.*-]*=(?:\"[^\"]*\"|-?[0-9]{1,15}))*))\\s*");
     private static final Pattern ITEM = Pattern.compile("\"([^\"]+)\"");
-    private static final Pattern PARAM = Pattern.compile(";\\s*([a-z]+)=(\"[^\"]*\"|[0-9]{1,15})");
+    private static final Pattern PARAM = Pattern.compile("; *([a-z*][a-z0-9_.*-]*)=(\"[^\"]*\"|-?[0-9]{1,15})");
 
     /** The request as the signature sees it. */
     public record Request(String method, String scheme, String authority, String path, String query,
@@ -62,7 +67,18 @@ public final class AudioHookSignature {
         this.maxNonces = maxNonces;
     }
 
-    /** Null when the signature verifies (its nonce is then used up), else why not. */
+    /** A Signature-Input or Signature header that does not parse: refused before anything is checked. */
+    public static final class Malformed extends IllegalArgumentException {
+        Malformed(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Null when the signature verifies (its nonce is then used up), else why not.
+     *
+     * @throws Malformed when a signature header is there but does not parse
+     */
     public String verify(Request request, String apiKey, byte[] secret, long nowEpochSeconds) {
         String input = request.header().apply("Signature-Input");
         String signature = request.header().apply("Signature");
@@ -71,7 +87,8 @@ public final class AudioHookSignature {
         }
         Matcher m = INPUT.matcher(input);
         if (!m.matches()) {
-            return "Signature-Input is not one signature's inner list";
+            throw new Malformed("Signature-Input is not one signature's inner list of quoted components and parameters"
+                    + " (integers or quoted strings)");
         }
         String label = m.group(1);
         String params = m.group(2);
@@ -80,23 +97,18 @@ public final class AudioHookSignature {
         while (item.find()) {
             components.add(item.group(1));
         }
-        String keyId = null;
-        String alg = null;
-        String nonce = null;
-        Long created = null;
-        Long expires = null;
+        Map<String, String> given = new HashMap<>();
         Matcher p = PARAM.matcher(m.group(4));
         while (p.find()) {
-            String v = p.group(2).startsWith("\"") ? p.group(2).substring(1, p.group(2).length() - 1) : p.group(2);
-            switch (p.group(1)) {
-                case "keyid" -> keyId = v;
-                case "alg" -> alg = v;
-                case "nonce" -> nonce = v;
-                case "created" -> created = Long.parseLong(v);
-                case "expires" -> expires = Long.parseLong(v);
-                default -> { }
+            if (given.put(p.group(1), p.group(2)) != null) {
+                throw new Malformed("Signature-Input has parameter " + p.group(1) + " twice");
             }
         }
+        String keyId = string(given, "keyid");
+        String alg = string(given, "alg");
+        String nonce = string(given, "nonce");
+        Long created = integer(given, "created");
+        Long expires = integer(given, "expires");
         if (alg != null && !alg.equals("hmac-sha256")) {
             return "unsupported alg " + alg;
         }
@@ -126,21 +138,45 @@ public final class AudioHookSignature {
             return "covered component " + components.stream().filter(c -> component(request, c) == null)
                     .findFirst().orElseThrow() + " is missing";
         }
-        Matcher sig = Pattern.compile("(?:^|,)\\s*" + Pattern.quote(label) + "=:([A-Za-z0-9+/=]+):").matcher(signature);
+        Matcher sig = Pattern.compile("(?:^|,)\\s*" + Pattern.quote(label) + "=:([^:,]*):\\s*(?:,|$)").matcher(signature);
         if (!sig.find()) {
-            return "no signature labelled " + label;
+            throw new Malformed("Signature has no byte sequence labelled " + label + " (" + label + "=:base64:)");
         }
-        byte[] given;
+        byte[] mac;
         try {
-            given = Base64.getDecoder().decode(sig.group(1));
+            mac = Base64.getDecoder().decode(sig.group(1));
         } catch (IllegalArgumentException e) {
-            return "signature is not base64";
+            throw new Malformed("Signature " + label + " is not base64");
         }
-        if (!MessageDigest.isEqual(given, hmac(secret, base))) {
+        if (!MessageDigest.isEqual(mac, hmac(secret, base))) {
             return "signature does not verify";
         }
         // Only a verified signature takes room: no one without the secret can fill the memory.
         return useNonce(nonce, goodUntil + SKEW_S, nowEpochSeconds);
+    }
+
+    /** A parameter that must be a string, if present (RFC 9421: keyid, alg, nonce). */
+    private static String string(Map<String, String> params, String name) {
+        String v = params.get(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.startsWith("\"")) {
+            throw new Malformed("Signature-Input parameter " + name + " must be a quoted string");
+        }
+        return v.substring(1, v.length() - 1);
+    }
+
+    /** A parameter that must be a non-negative integer, if present (RFC 9421: created, expires). */
+    private static Long integer(Map<String, String> params, String name) {
+        String v = params.get(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.matches("[0-9]{1,15}")) {
+            throw new Malformed("Signature-Input parameter " + name + " must be a non-negative integer (epoch seconds)");
+        }
+        return Long.parseLong(v);
     }
 
     private String useNonce(String nonce, long forgetAfter, long now) {

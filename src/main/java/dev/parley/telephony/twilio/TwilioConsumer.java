@@ -242,6 +242,12 @@ final class TwilioConsumer extends WebSocketIngest {
         }
 
         void start() {
+            closeOversizeMessages(ws, () -> {
+                if (call != null && !stopped) {
+                    stopped = true;
+                    call.legEnded(this, "message_too_large");
+                }
+            });
             ws.textMessageHandler(this::message);
             ws.binaryMessageHandler(b -> refuse(1003, "Twilio Media Streams send JSON text messages"));
             ws.closeHandler(v -> {

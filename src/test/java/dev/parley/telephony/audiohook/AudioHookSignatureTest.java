@@ -12,6 +12,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** RFC 9421 signatures as Genesys signs an AudioHook upgrade: vectors built here by the RFC's rules, and published ones. */
@@ -145,5 +146,35 @@ class AudioHookSignatureTest {
         assertNull(signatures.verify(upgrade, "SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh", secret, 1641013200L + 1));
         assertEquals("nonce already used: a replayed signature",
                 signatures.verify(upgrade, "SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh", secret, 1641013200L + 2));
+    }
+
+    @Test
+    void aHeaderThatDoesNotParseIsMalformedNotAnExceptionOfItsOwn() {
+        AudioHookSignature signatures = new AudioHookSignature();
+        AudioHookSignature.Request good = signed("parse-ok", NOW, NOW + 30);
+        String input = good.header().apply("Signature-Input");
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("sig1=(\"@request-target\");created=\"abc\";nonce=\"n\"", "created must be a non-negative integer");
+        bad.put(input.replace(";created=" + NOW, ";created=-5"), "created must be a non-negative integer");
+        bad.put(input.replace(";created=" + NOW, ";created=12345678901234567890"), "inner list");
+        bad.put(input.replace("alg=\"hmac-sha256\"", "alg=hmac"), "inner list");
+        bad.put(input.replace("nonce=\"parse-ok\"", "nonce=7"), "nonce must be a quoted string");
+        bad.put(input + ";keyid=\"again\"", "keyid twice");
+        bad.put(input.replace("(", "[").replace(")", "]"), "inner list");
+        bad.put(input.replace("\"@authority\"", "@authority"), "inner list");
+        bad.put(input + ", sig2=()", "inner list");
+        for (Map.Entry<String, String> b : bad.entrySet()) {
+            Map<String, String> headers = Map.of("x-api-key", KEY, "signature-input", b.getKey(),
+                    "signature", good.header().apply("Signature"));
+            AudioHookSignature.Malformed e = assertThrows(AudioHookSignature.Malformed.class,
+                    () -> signatures.verify(request("/audiohook", "x=1", "parley.example.com", headers), KEY, SECRET, NOW), b.getKey());
+            assertTrue(e.getMessage().contains(b.getValue()), b.getKey() + ": " + e.getMessage());
+        }
+        for (String signature : List.of("sig1=:***:", "sig2=:AAAA:", "sig1=AAAA")) {
+            Map<String, String> headers = Map.of("x-api-key", KEY, "signature-input", input, "signature", signature);
+            assertThrows(AudioHookSignature.Malformed.class,
+                    () -> signatures.verify(request("/audiohook", "x=1", "parley.example.com", headers), KEY, SECRET, NOW), signature);
+        }
+        assertNull(signatures.verify(good, KEY, SECRET, NOW), "the well-formed one still verifies");
     }
 }
