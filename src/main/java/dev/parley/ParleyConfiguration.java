@@ -121,7 +121,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addComponent("tts", new SpeakComponent(synthesizer, meters));
         context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions,
                 config.bool("parley.archive.enabled", true)));
-        context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context)));
+        WebhookDispatcher webhooks = new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context, meters);
+        context.addComponent("webhook", new WebhookComponent(webhooks));
 
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) -> {

@@ -45,6 +45,7 @@ class MetricsTest {
             WavFile audio = LibriVox.get("0870").at(16000);
             // The speaker then stays silent for 1.5 s: the final comes from the endpoint silence, as in a call.
             byte[] pcm = Arrays.copyOf(audio.pcm(), audio.pcm().length + 48000);
+            System.arraycopy(WavFile.quiet(16000, 1500), 0, pcm, audio.pcm().length, 48000);
             int half = pcm.length / 2 / 640 * 640;
             int finals;
             int translations;
