@@ -11,6 +11,7 @@ import dev.parley.http.TlsCertificateCheck;
 import dev.parley.http.TlsReloader;
 import dev.parley.http.TlsSettings;
 import dev.parley.http.WebPage;
+import dev.parley.http.WebhookReplayEndpoint;
 import dev.parley.ingest.ListenComponent;
 import dev.parley.ingest.openai.TranscriptionComponent;
 import dev.parley.metrics.MetricsService;
@@ -123,6 +124,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.bool("parley.archive.enabled", true)));
         WebhookDispatcher webhooks = new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context, meters);
         context.addComponent("webhook", new WebhookComponent(webhooks));
+        WebhookReplayEndpoint.mount(http.router(), webhooks, tokens, auth.required());
 
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) -> {

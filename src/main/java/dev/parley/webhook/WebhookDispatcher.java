@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +59,8 @@ import java.util.regex.Pattern;
  *   <li>2xx removes the pending file. Anything else is retried with exponential backoff and jitter (a
  *       {@code Retry-After} in seconds is honoured up to the maximum backoff), the attempt count and next time
  *       persisted, until {@link WebhookSettings#giveUpAfter()} after the event (the last attempt is made then) or
- *       {@link WebhookSettings#maxAttempts()}; then the delivery moves to {@code dead/} with its last failure.</li>
+ *       {@link WebhookSettings#maxAttempts()}; then the delivery moves to {@code dead/} with its last failure,
+ *       from where {@link #replay} sends it again.</li>
  *   <li>A receiver that is down (no answer, 408, 429, 5xx) is tried with one delivery at a time, the oldest, on
  *       the backoff schedule, while the others wait without attempts; once it answers they go, oldest first. So
  *       a day-long outage costs a few dozen requests, not one series per event, and with a concurrency of 1
@@ -244,6 +246,89 @@ public final class WebhookDispatcher implements AutoCloseable {
         if (started && !closed) {
             reserved.values().forEach(entry -> schedule(entry, 0));
         }
+    }
+
+    /**
+     * Which dead letters {@link #replay} sends again; each part null (or empty) for any.
+     *
+     * @param receiver a configured URL, or its host and port as the metrics label it ({@code hooks.example.com:8443})
+     * @param types    event types
+     * @param from     events emitted at or after this instant
+     * @param to       events emitted before this instant
+     */
+    public record ReplayFilter(String receiver, Set<String> types, Instant from, Instant to) {
+
+        public static final ReplayFilter ALL = new ReplayFilter(null, Set.of(), null, null);
+
+        boolean matches(PendingDelivery letter) {
+            return (receiver == null || receiver.equals(letter.url()) || receiver.equals(ParleyMeters.receiver(letter.url())))
+                    && (types == null || types.isEmpty() || types.contains(letter.eventType()))
+                    && (from == null || !letter.createdAt().isBefore(from))
+                    && (to == null || letter.createdAt().isBefore(to));
+        }
+    }
+
+    /**
+     * Sends dead letters again: each one that matches, and whose URL is still configured, goes back to
+     * {@code pending/} with no attempt made and a new retry window ({@code giveUpAfter} from now), and is sent in
+     * its event's order with the deliveries pending for that URL. A dead letter whose event is pending again
+     * already is left alone. Returns how many were re-queued.
+     *
+     * @throws UncheckedIOException when {@code dead/} or {@code pending/} cannot be read or written
+     */
+    public synchronized int replay(ReplayFilter filter) {
+        if (closed) {
+            throw new IllegalStateException("The webhook dispatcher is closed");
+        }
+        Set<String> configured = new HashSet<>();
+        settings.urls().forEach(url -> configured.add(url.toString()));
+        Map<PendingDelivery, Path> letters = new HashMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(spool.dead, "*" + Spool.JSON_SUFFIX)) {
+            for (Path file : files) {
+                PendingDelivery letter;
+                try {
+                    letter = PendingDelivery.fromJson(Files.readAllBytes(file));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("Dead letter {} cannot be read ({}); not replayed", file, e.getMessage());
+                    continue;
+                }
+                if (configured.contains(letter.url()) && filter.matches(letter)) {
+                    letters.put(letter, file);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the dead letters in " + spool.dead, e);
+        }
+        List<PendingDelivery> order = new ArrayList<>(letters.keySet());
+        order.sort(Comparator.comparing(PendingDelivery::createdAt));
+        Instant now = Instant.now();
+        int replayed = 0;
+        for (PendingDelivery letter : order) {
+            Path deadFile = letters.get(letter);
+            String name = deadFile.getFileName().toString();
+            Tracked entry = new Tracked(name, letter.url());
+            if (tracked.putIfAbsent(name, entry) != null) {
+                continue;
+            }
+            try {
+                // Pending before the dead letter goes: a crash in between sends it, at worst twice.
+                spool.write(spool.pending.resolve(name), letter.replayed(now).toJson());
+                Files.deleteIfExists(deadFile);
+                Spool.forceDirectory(spool.dead);
+            } catch (IOException e) {
+                tracked.remove(name, entry);
+                throw new UncheckedIOException("cannot move dead letter " + deadFile + " back to " + spool.pending, e);
+            }
+            replayed++;
+            meters.webhookReplayed(ParleyMeters.receiver(letter.url()));
+            if (started) {
+                schedule(entry, 0);
+            }
+        }
+        LOG.info("Replayed {} webhook dead letter(s) ({})", replayed, filter);
+        return replayed;
     }
 
     private void warnAboutLeftovers() {
@@ -476,7 +561,8 @@ public final class WebhookDispatcher implements AutoCloseable {
         tracked.remove(entry.name, entry);
         dead.incrementAndGet();
         meters.webhookDeadLettered(ParleyMeters.receiver(last.url()));
-        LOG.error("Webhook {} ({}) to {} given up after {} attempt(s): {}; kept in {}", last.eventId(), last.eventType(), WebhookSettings.redact(last.url()),
+        LOG.error("Webhook {} ({}) to {} given up after {} attempt(s): {}; kept in {} (POST /api/webhooks/dead/replay "
+                        + "sends it again)", last.eventId(), last.eventType(), WebhookSettings.redact(last.url()),
                 last.attempts(), reason, spool.dead.resolve(entry.name));
     }
 

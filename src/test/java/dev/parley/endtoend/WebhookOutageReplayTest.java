@@ -88,6 +88,49 @@ class WebhookOutageReplayTest {
         }
     }
 
+    @Test
+    void deadLettersOfAReceiverThatRefusedThemArriveOnceEachAfterReplay() throws Exception {
+        try (WebhookReceiver receiver = new WebhookReceiver()) {
+            receiver.failWith(400);
+            Map<String, String> settings = settings(receiver.url());
+            settings.put("parley.webhooks.max-attempts", "2");
+            settings.put("parley.webhooks.initial-backoff-ms", "50");
+            try (ParleyServer parley = ParleyServer.start(settings)) {
+                Map<String, String> events = session(parley, "0880");
+                Path dead = parley.webhooks().resolve("dead");
+                await(() -> count(dead) == events.size(), Duration.ofSeconds(20), () -> count(dead) + " dead letters");
+                assertEquals(2L * events.size(), receiver.requests(), "two attempts each");
+                receiver.failWith(0);
+
+                assertEquals(401, replay(parley, "", null).statusCode(), "an API key is needed");
+                HttpResponse<String> bad = replay(parley, "?from=yesterday", API_KEY);
+                assertEquals(400, bad.statusCode());
+                assertTrue(bad.body().contains("ISO-8601"), bad.body());
+
+                long finals = events.values().stream().filter("transcript.final"::equals).count();
+                assertTrue(finals >= 1);
+                HttpResponse<String> some = replay(parley, "?type=transcript.final&receiver=127.0.0.1:"
+                        + URI.create(receiver.url()).getPort(), API_KEY);
+                assertEquals(200, some.statusCode(), some.body());
+                assertEquals("{\"replayed\":" + finals + "}", some.body());
+                HttpResponse<String> rest = replay(parley, "", API_KEY);
+                assertEquals("{\"replayed\":" + (events.size() - finals) + "}", rest.body());
+                await(() -> receiver.verified().size() >= events.size(), Duration.ofSeconds(20),
+                        () -> receiver.verified().size() + " of " + events.size());
+                Thread.sleep(500);
+                assertEquals(events.size(), receiver.verified().size(), "each once");
+                assertEquals(events.keySet(), Set.copyOf(receiver.verified().stream().map(WebhookReceiver.Delivery::webhookId).toList()));
+                assertTrue(receiver.rejected().isEmpty(), receiver.rejected().toString());
+                assertEquals(0, count(dead));
+                assertEquals("{\"replayed\":0}", replay(parley, "", API_KEY).body());
+                Exposition metrics = new Exposition(parley.get("/observe/metrics").body());
+                assertEquals(events.size(), metrics.value("parley_webhook_replayed_total"));
+                assertEquals(events.size(), metrics.value("parley_webhook_dead_lettered_total"));
+                assertEquals(0, metrics.value("parley_webhook_dead_letters"));
+            }
+        }
+    }
+
     private static Map<String, String> settings(String url) {
         Map<String, String> settings = new HashMap<>();
         settings.put("parley.webhooks.urls", url);
@@ -117,6 +160,15 @@ class WebhookOutageReplayTest {
             }
         }
         return events;
+    }
+
+    private static HttpResponse<String> replay(ParleyServer parley, String query, String key) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(parley.http("/api/webhooks/dead/replay" + query))
+                .POST(HttpRequest.BodyPublishers.noBody());
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return parley.client().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static long count(Path folder) {

@@ -20,7 +20,7 @@ import static dev.parley.webhook.WebhookDeliveryTest.payload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A receiver that is down: tested with one delivery, the others wait and go in order; give-up. */
+/** A receiver that is down: tested with one delivery, the others wait and go in order; give-up and replay. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class WebhookOutageTest {
 
@@ -85,6 +85,41 @@ class WebhookOutageTest {
             JsonNode waited = JSON.readTree(dir.resolve("dead").resolve("evt_03." + Spool.urlHash(receiver.url()) + ".json").toFile());
             assertEquals(0, waited.get("attempts").asInt());
             assertTrue(waited.get("reason").asText().contains("HTTP 503"), waited.toString());
+            assertEquals(List.of(), list(dir.resolve("pending")));
+        }
+    }
+
+    @Test
+    void replaySendsDeadLettersAgainByTypeAndTimeInOrderOncePerCall() throws Exception {
+        try (TestReceiver receiver = TestReceiver.start(secret);
+             WebhookDispatcher dispatcher = new WebhookDispatcher(settings(receiver.url()).withRetries(2,
+                     Duration.ofMillis(20), Duration.ofMillis(50)), TestCamel.CONTEXT)) {
+            receiver.failAlways(400, "unknown event schema");
+            dispatcher.start();
+            List<String> ids = ids(6);
+            Instant middle = null;
+            for (int i = 0; i < ids.size(); i++) {
+                if (i == 4) {
+                    Thread.sleep(20);
+                    middle = Instant.now();
+                }
+                dispatcher.enqueue(ids.get(i), i % 2 == 0 ? "transcript.final" : "translation.final", payload(ids.get(i)));
+            }
+            await(Duration.ofSeconds(10), () -> dispatcher.dead() == 6, () -> "dead " + dispatcher.dead());
+            assertEquals(12, receiver.seen.size(), "a refused delivery is retried on its own, twice each");
+
+            receiver.failUntil(Instant.MIN, 0, "");
+            assertEquals(0, dispatcher.replay(new WebhookDispatcher.ReplayFilter("other.example:443", Set.of(), null, null)));
+            assertEquals(2, dispatcher.replay(new WebhookDispatcher.ReplayFilter(null, Set.of("transcript.final"), null, middle)));
+            await(Duration.ofSeconds(5), () -> receiver.accepted().size() == 2, () -> "accepted " + receiver.accepted());
+            assertEquals(List.of("evt_00", "evt_02"), receiver.accepted().stream().map(TestReceiver.Seen::id).toList());
+
+            assertEquals(4, dispatcher.replay(WebhookDispatcher.ReplayFilter.ALL));
+            await(Duration.ofSeconds(5), () -> receiver.accepted().size() == 6, () -> "accepted " + receiver.accepted());
+            assertEquals(List.of("evt_00", "evt_02", "evt_01", "evt_03", "evt_04", "evt_05"),
+                    receiver.accepted().stream().map(TestReceiver.Seen::id).toList(), "each replay in event order");
+            assertEquals(0, dispatcher.replay(WebhookDispatcher.ReplayFilter.ALL), "nothing left to replay");
+            assertEquals(List.of(), list(dir.resolve("dead")));
             assertEquals(List.of(), list(dir.resolve("pending")));
         }
     }
