@@ -118,6 +118,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         EventsComponent events = new EventsComponent(sessions.events(), meters);
         context.addComponent("parley", events);
         context.addComponent("session", new SessionComponent());
+        meters.engines(translator.name(), synthesizer.name());
         context.addComponent("translate", new TranslateComponent(translator, meters));
         context.addComponent("tts", new SpeakComponent(synthesizer, meters));
         context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions,

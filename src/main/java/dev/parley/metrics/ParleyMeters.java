@@ -143,6 +143,14 @@ public final class ParleyMeters {
 
     // ---- translation and speech -----------------------------------------------------------------------
 
+    /** Registers an engine's translation and speech histograms at zero, so dashboards show them before any call. */
+    public void engines(String translator, String synthesizer) {
+        for (boolean ok : new boolean[]{true, false}) {
+            stepTimer("parley.translation.latency", "One final translated into one language", translator, ok);
+            stepTimer("parley.speech.latency", "One translation spoken", synthesizer, ok);
+        }
+    }
+
     public void translation(String engine, long nanos, boolean ok) {
         step("parley.translation.latency", "One final translated into one language", engine, nanos, ok);
     }
@@ -152,8 +160,12 @@ public final class ParleyMeters {
     }
 
     private void step(String name, String description, String engine, long nanos, boolean ok) {
-        Timer.builder(name).description(description).tags("engine", engine, "outcome", ok ? "ok" : "failed")
-                .serviceLevelObjectives(STEP_BUCKETS).register(registry).record(Duration.ofNanos(nanos));
+        stepTimer(name, description, engine, ok).record(Duration.ofNanos(nanos));
+    }
+
+    private Timer stepTimer(String name, String description, String engine, boolean ok) {
+        return Timer.builder(name).description(description).tags("engine", engine, "outcome", ok ? "ok" : "failed")
+                .serviceLevelObjectives(STEP_BUCKETS).register(registry);
     }
 
     // ---- tokens ---------------------------------------------------------------------------------------

@@ -5,14 +5,18 @@ import dev.parley.testing.LibriVox;
 import dev.parley.testing.ListenClient;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WavFile;
+import dev.parley.testing.WebhookReceiver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,8 +34,10 @@ class MetricsTest {
     @Test
     void theExpositionIsValidAndFollowsALiveSession() throws Exception {
         // A generous queue: other builds share this machine's two cores, and this test is about counting.
-        try (ParleyServer parley = ParleyServer.start(Map.of("parley.tts.enabled", "false",
-                "parley.session.max-queued-audio-ms", "20000"))) {
+        try (WebhookReceiver receiver = new WebhookReceiver();
+             ParleyServer parley = ParleyServer.start(Map.of("parley.tts.enabled", "false",
+                     "parley.session.max-queued-audio-ms", "20000",
+                     "parley.webhooks.urls", receiver.url(), "parley.webhooks.secret", WebhookReceiver.SECRET))) {
             Exposition before = scrape(parley);
             Exposition.Promtool own = before.only("parley_").check();
             assertEquals(0, own.exitCode(), "promtool check metrics on the parley_* series:\n" + own.output());
@@ -63,6 +69,16 @@ class MetricsTest {
             }
             assertTrue(finals >= 1, "the recording has speech");
             Exposition after = awaitIdle(parley);
+            String hook = "receiver=\"" + URI.create(receiver.url()).getAuthority() + "\"";
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (after.value("parley_webhook_pending", hook) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                after = scrape(parley);
+            }
+            assertEquals(receiver.verified().size(), after.value("parley_webhook_delivered_total", hook));
+            assertEquals(finals + translations + 2, after.value("parley_webhook_delivered_total", hook),
+                    "session.created, the finals, the translations and session.closed");
+            assertEquals(0, after.value("parley_webhook_dead_letters", hook));
 
             assertEquals(pcm.length / 32000.0, delta(before, after, "parley_audio_received_seconds_total", LISTEN), 0.001);
             assertEquals(1, delta(before, after, "parley_audio_dropped_frames_total", LISTEN, "reason=\"invalid_audio\""));
@@ -93,6 +109,16 @@ class MetricsTest {
             assertEquals(0, after.value("parley_recognizer_lag_seconds"));
             assertEquals(20, after.value("parley_recognizer_lag_limit_seconds"));
             assertEquals(0, after.only("parley_").check().exitCode(), after.only("parley_").check().output());
+
+            Set<String> served = new TreeSet<>();
+            for (String line : after.text().split("\n")) {
+                if (!line.startsWith("#") && !line.isBlank()) {
+                    served.add(line.split("[{ ]")[0]);
+                }
+            }
+            Set<String> missing = new TreeSet<>(DashboardAndAlertsTest.metricsNamed());
+            missing.removeAll(served);
+            assertEquals(Set.of(), missing, "metrics the dashboard or the alert rules read but Parley does not serve");
 
             HttpResponse<String> open = parley.client().send(HttpRequest.newBuilder(parley.http("/observe/metrics"))
                     .header("Accept", "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5")
