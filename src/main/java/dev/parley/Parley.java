@@ -1,5 +1,6 @@
 package dev.parley;
 
+import dev.parley.metrics.MetricsService;
 import org.apache.camel.CamelContext;
 import org.apache.camel.FailedToCreateRouteException;
 import org.apache.camel.main.BaseMainSupport;
@@ -73,6 +74,8 @@ public final class Parley {
             @Override
             public void beforeConfigure(BaseMainSupport support) {
                 CamelContext context = support.getCamelContext();
+                // Before Camel Main applies camel.metrics.*, which it sets on the CamelMetricsService it finds.
+                MetricsService.offer(context);
                 String lib = context.getPropertiesComponent().resolveProperty("parley.lib.dir").orElse("lib");
                 ClassLoader libraries = UserLibraries.open(Path.of(lib), context.getVersion(), Parley.class.getClassLoader());
                 if (libraries != null) {

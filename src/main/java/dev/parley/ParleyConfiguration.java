@@ -5,13 +5,17 @@ import dev.parley.archive.TranscriptArchive;
 import dev.parley.http.HealthEndpoint;
 import dev.parley.http.HttpServer;
 import dev.parley.http.LanguagesEndpoint;
+import dev.parley.http.MetricsEndpoint;
 import dev.parley.http.SessionControlEndpoint;
 import dev.parley.http.TlsCertificateCheck;
 import dev.parley.http.TlsReloader;
 import dev.parley.http.TlsSettings;
 import dev.parley.http.WebPage;
+import dev.parley.http.WebhookReplayEndpoint;
 import dev.parley.ingest.ListenComponent;
 import dev.parley.ingest.openai.TranscriptionComponent;
+import dev.parley.metrics.MetricsService;
+import dev.parley.metrics.ParleyMeters;
 import dev.parley.realtime.RealtimeComponent;
 import dev.parley.realtime.Recognizer;
 import dev.parley.realtime.Recognizers;
@@ -58,6 +62,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Config config = new Config(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
+        MetricsService metrics = MetricsService.of(context);
+        ParleyMeters meters = new ParleyMeters(metrics.registry());
         // First, so that a bad certificate stops start-up before decoders are built.
         TlsSettings tlsSettings = TlsSettings.fromProperties(config.lookup());
         TlsReloader tls = tlsSettings == null ? null : TlsReloader.read(tlsSettings, Clock.systemUTC());
@@ -78,7 +84,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         SessionRegistry sessions = new SessionRegistry(recognizer,
                 source -> translation ? translator.pairs().getOrDefault(source, Set.of()) : Set.of(),
                 Map.of("recognizer", recognizer.name(), "translator", translator.name(), "tts", synthesizer.name()),
-                limits, workers);
+                limits, workers, meters);
         context.addService(sessions, true, true);
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
@@ -87,14 +93,17 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.bool("parley.http.h2c", false), tls);
         context.addService(http, true, true);
         HealthEndpoint.mount(http, context);
+        if (metrics.enabled()) {
+            MetricsEndpoint.mount(http, metrics);
+        }
         WebPage.mount(http);
 
         AuthSettings auth = AuthSettings.fromProperties(config.lookup());
         SigningKeys keys = SigningKeys.start(auth, Clock.systemUTC());
         context.addService(closing(keys::close), true, true);
         TokenService tokens = new TokenService(auth, keys, Clock.systemUTC());
-        TokenEndpoint.mount(http.router(), tokens, new RateLimiter(auth, Clock.systemUTC()));
-        WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth);
+        TokenEndpoint.mount(http.router(), tokens, new RateLimiter(auth, Clock.systemUTC()), meters);
+        WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth, meters);
         SessionControlEndpoint.mount(http.router(), sessions, tokens, auth.required());
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),
@@ -108,14 +117,17 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         context.addComponent("realtime", new RealtimeComponent());
         EventConverters.register(context.getTypeConverterRegistry());
-        EventsComponent events = new EventsComponent(sessions.events());
+        EventsComponent events = new EventsComponent(sessions.events(), meters);
         context.addComponent("parley", events);
         context.addComponent("session", new SessionComponent());
-        context.addComponent("translate", new TranslateComponent(translator));
-        context.addComponent("tts", new SpeakComponent(synthesizer));
+        meters.engines(translator.name(), synthesizer.name());
+        context.addComponent("translate", new TranslateComponent(translator, meters));
+        context.addComponent("tts", new SpeakComponent(synthesizer, meters));
         context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions,
                 config.bool("parley.archive.enabled", true)));
-        context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context)));
+        WebhookDispatcher webhooks = new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context, meters);
+        context.addComponent("webhook", new WebhookComponent(webhooks));
+        WebhookReplayEndpoint.mount(http.router(), webhooks, tokens, auth.required());
 
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) -> {

@@ -54,7 +54,7 @@ class FreshMachineTest {
     @Test
     void theProgramsTheTestsStartCanBeStarted() throws Exception {
         for (String program : List.of("pocketsphinx_batch", "pocketsphinx_continuous", "sox", "espeak-ng", "apertium",
-                "chromium", "chromedriver")) {
+                "chromium", "chromedriver", "promtool")) {
             assertStarts(program);
         }
     }

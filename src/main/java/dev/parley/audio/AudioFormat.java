@@ -13,6 +13,11 @@ public record AudioFormat(AudioEncoding encoding, int sampleRate) {
         return bytes / encoding.bytesPerSample() * 1000 / sampleRate;
     }
 
+    /** Duration in seconds of the given number of bytes of this format, without rounding. */
+    public double secondsOf(long bytes) {
+        return (double) bytes / encoding.bytesPerSample() / sampleRate;
+    }
+
     /** Decodes wire bytes (a whole number of samples) to PCM16 samples at the same rate. */
     public short[] decode(byte[] bytes) {
         return switch (encoding) {

@@ -156,6 +156,7 @@ final class ListenConsumer extends WebSocketIngest {
 
         private void audio(byte[] bytes) {
             if (bytes.length % settings.format().encoding().bytesPerSample() != 0) {
+                session.audioIgnored("invalid_audio", settings.format().secondsOf(bytes.length));
                 session.rejectInput("invalid_audio", "A " + settings.format().encoding().wireName()
                         + " frame must hold whole samples; got " + bytes.length + " bytes. The frame was ignored.");
                 return;

@@ -34,6 +34,8 @@ public final class RecognitionChannel {
 
     /** Audio processed per turn on a worker before letting other channels run. */
     private static final long BATCH_MILLIS = 200;
+    /** Frames whose arrival time is remembered: 20 s of 20 ms frames, well past any final's end of speech. */
+    private static final int ARRIVALS = 1024;
 
     private final String name;
     private final String language;
@@ -63,6 +65,11 @@ public final class RecognitionChannel {
      */
     private final NavigableMap<Long, Long> gaps = new TreeMap<>();
     private long droppedMillisSeen;
+    /** Ring of (channel time at a processed frame's end, when that frame arrived), for final latency. Locked. */
+    private final long[] arrivalMillis = new long[ARRIVALS];
+    private final long[] arrivalNanos = new long[ARRIVALS];
+    private int arrivalsNext;
+    private int arrivalsSize;
     private volatile ChannelStats finalStats;
 
     public RecognitionChannel(String name, String language, AudioFormat format, Recognizer recognizer,
@@ -103,7 +110,7 @@ public final class RecognitionChannel {
             return false;
         }
         queuedBytes.addAndGet(frame.length);
-        queue.add(new Entry(frame, 0));
+        queue.add(new Entry(frame, 0, System.nanoTime()));
         schedule();
         return true;
     }
@@ -115,7 +122,7 @@ public final class RecognitionChannel {
      */
     public void skip(long bytes) {
         if (bytes > 0 && !ended.get()) {
-            queue.add(new Entry(null, bytes));
+            queue.add(new Entry(null, bytes, 0));
             schedule();
         }
     }
@@ -182,10 +189,33 @@ public final class RecognitionChannel {
         return format.millisOf(queuedBytes.get());
     }
 
+    /** True once no more audio is taken ({@link #endOfInput}). */
+    public boolean inputEnded() {
+        return ended.get();
+    }
+
+    /**
+     * When the audio at this point of the channel's timeline arrived ({@link System#nanoTime}): the frame
+     * that holds it, or -1 when it is older than the frames remembered (about the last 20 s).
+     */
+    public long arrivalNanos(long channelMillis) {
+        synchronized (arrivalMillis) {
+            long found = -1;
+            for (int i = 0; i < arrivalsSize; i++) {
+                int at = Math.floorMod(arrivalsNext - 1 - i, ARRIVALS);
+                if (arrivalMillis[at] < channelMillis) {
+                    return i == 0 ? arrivalNanos[at] : found; // past the newest frame: its arrival is the latest known
+                }
+                found = arrivalNanos[at];
+            }
+            return arrivalsSize == ARRIVALS ? -1 : found;
+        }
+    }
+
     private void drop(byte[] frame) {
         long total = bytesDropped.addAndGet(frame.length);
         // The gap is recorded on the worker's timeline, in order with the frames around it.
-        queue.add(new Entry(null, frame.length));
+        queue.add(new Entry(null, frame.length, 0));
         schedule();
         long now = System.nanoTime();
         if (now - lastDropReportNanos > 1_000_000_000L) {
@@ -230,6 +260,7 @@ public final class RecognitionChannel {
                 queuedBytes.addAndGet(-entry.audio().length);
                 budget -= entry.audio().length;
                 process(entry.audio());
+                arrived(entry.arrivedNanos());
             }
         } catch (RuntimeException e) {
             listener.error(this, "recognizer_failed", "Recognition failed on channel '" + name + "': " + e.getMessage());
@@ -256,6 +287,15 @@ public final class RecognitionChannel {
         if (resampler != null) {
             short[] resampled = resampler.process(pcm, 0, pcm.length);
             stream.accept(resampled, resampled.length);
+        }
+    }
+
+    private void arrived(long nanos) {
+        synchronized (arrivalMillis) {
+            arrivalMillis[arrivalsNext] = format.millisOf(bytesProcessed) + droppedMillisSeen;
+            arrivalNanos[arrivalsNext] = nanos;
+            arrivalsNext = (arrivalsNext + 1) % ARRIVALS;
+            arrivalsSize = Math.min(arrivalsSize + 1, ARRIVALS);
         }
     }
 
@@ -355,9 +395,9 @@ public final class RecognitionChannel {
     }
 
     /** What the worker takes from the queue: a frame, a gap where frames were dropped, a marker, or the end. */
-    private record Entry(byte[] audio, long droppedBytes) {
-        static final Entry END = new Entry(null, 0);
-        static final Entry COMMIT = new Entry(null, 0);
-        static final Entry CLEAR = new Entry(null, 0);
+    private record Entry(byte[] audio, long droppedBytes, long arrivedNanos) {
+        static final Entry END = new Entry(null, 0, 0);
+        static final Entry COMMIT = new Entry(null, 0, 0);
+        static final Entry CLEAR = new Entry(null, 0, 0);
     }
 }

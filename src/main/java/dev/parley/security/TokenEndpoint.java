@@ -1,10 +1,13 @@
 package dev.parley.security;
 
+import dev.parley.metrics.ParleyMeters;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
 
 /**
  * {@code GET} and {@code POST /api/realtime-token}: the backend token exchange of the reference guide,
@@ -19,10 +22,15 @@ public final class TokenEndpoint {
     }
 
     public static void mount(Router router, TokenService tokens, RateLimiter limiter) {
-        router.route(PATH).method(HttpMethod.GET).method(HttpMethod.POST).handler(rc -> answer(rc, tokens, limiter));
+        mount(router, tokens, limiter, ParleyMeters.none());
     }
 
-    private static void answer(RoutingContext rc, TokenService tokens, RateLimiter limiter) {
+    public static void mount(Router router, TokenService tokens, RateLimiter limiter, ParleyMeters meters) {
+        meters.tokens(List.of("rate_limited"));
+        router.route(PATH).method(HttpMethod.GET).method(HttpMethod.POST).handler(rc -> answer(rc, tokens, limiter, meters));
+    }
+
+    private static void answer(RoutingContext rc, TokenService tokens, RateLimiter limiter, ParleyMeters meters) {
         String client = limiter.clientAddress(rc.request().remoteAddress().hostAddress(),
                 rc.request().getHeader("X-Forwarded-For"));
         HttpServerResponse response = rc.response()
@@ -31,6 +39,7 @@ public final class TokenEndpoint {
                 .putHeader("Cache-Control", "no-store");
         RateLimiter.Decision decision = limiter.tryAcquire(client);
         if (!decision.allowed()) {
+            meters.tokenRefused("rate_limited");
             long wait = decision.retryAfterSeconds();
             response.setStatusCode(429).putHeader("Retry-After", Long.toString(wait))
                     .end(new JsonObject().put("error", new JsonObject()
@@ -39,6 +48,7 @@ public final class TokenEndpoint {
             return;
         }
         TokenService.Token token = tokens.issue(client);
+        meters.tokenIssued();
         response.end(new JsonObject().put("token", token.value()).put("expires_at", token.expiresAt()).encode());
     }
 }

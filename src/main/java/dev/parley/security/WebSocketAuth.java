@@ -1,5 +1,9 @@
 package dev.parley.security;
 
+import dev.parley.metrics.ParleyMeters;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -12,10 +16,23 @@ public final class WebSocketAuth {
 
     private final TokenService tokens;
     private final boolean required;
+    private final ParleyMeters meters;
 
     public WebSocketAuth(TokenService tokens, AuthSettings settings) {
+        this(tokens, settings, ParleyMeters.none());
+    }
+
+    public WebSocketAuth(TokenService tokens, AuthSettings settings, ParleyMeters meters) {
         this.tokens = tokens;
         this.required = settings.required();
+        this.meters = meters;
+        List<String> reasons = new ArrayList<>();
+        for (Verdict.Reason reason : Verdict.Reason.values()) {
+            if (reason != Verdict.Reason.OK) {
+                reasons.add(reason.code());
+            }
+        }
+        meters.tokens(reasons);
     }
 
     /** The verdict for one upgrade; a token is used up by it. Either argument may be null. */
@@ -23,7 +40,14 @@ public final class WebSocketAuth {
         if (!required) {
             return Verdict.OK;
         }
-        String bearer = bearer(authorization);
+        Verdict verdict = verdict(queryToken, bearer(authorization));
+        if (!verdict.ok()) {
+            meters.tokenRefused(verdict.reason().code());
+        }
+        return verdict;
+    }
+
+    private Verdict verdict(String queryToken, String bearer) {
         if (bearer == null) {
             return tokens.redeem(queryToken);
         }

@@ -123,7 +123,22 @@ public final class CallSession implements ChannelListener {
     public boolean acceptAudio(String channel, byte[] frame) {
         lastActivityNanos = System.nanoTime();
         RecognitionChannel ch = channels.get(channel);
-        return state == State.OPEN && ch != null && ch.offer(frame);
+        if (ch == null) {
+            return false;
+        }
+        double seconds = ch.format().secondsOf(frame.length);
+        registry.meters().audioReceived(settings.ingest(), seconds);
+        if (state == State.OPEN && ch.offer(frame)) {
+            return true;
+        }
+        registry.meters().audioDropped(settings.ingest(),
+                state != State.OPEN || ch.inputEnded() ? "session_ended" : "overloaded", seconds);
+        return false;
+    }
+
+    /** Counts audio the ingest ignored before it reached {@link #acceptAudio} (not whole samples, say). */
+    public void audioIgnored(String reason, double seconds) {
+        registry.meters().audioDropped(settings.ingest(), reason, seconds);
     }
 
     /**
@@ -202,6 +217,8 @@ public final class CallSession implements ChannelListener {
 
     @Override
     public void complete(RecognitionChannel channel, int utterance, String text, long startMs, long endMs) {
+        long arrived = channel.arrivalNanos(endMs);
+        registry.meters().transcriptFinal(settings.ingest(), arrived < 0 ? -1 : System.nanoTime() - arrived);
         emit(SessionEvent.of("transcript.final").itemId(itemId(channel, utterance, true))
                 .channel(channel.name()).language(channel.language()).text(text).span(startMs, endMs));
     }

@@ -1,10 +1,13 @@
 package dev.parley.session;
 
+import dev.parley.metrics.ParleyMeters;
+import io.micrometer.core.instrument.Meter;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -14,10 +17,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class EventsComponent extends DefaultComponent {
 
     private final EventBus bus;
+    private final ParleyMeters meters;
     private final List<EventsConsumer> consumers = new CopyOnWriteArrayList<>();
+    private final Map<EventsConsumer, List<Meter>> consumerMeters = new ConcurrentHashMap<>();
 
-    public EventsComponent(EventBus bus) {
+    public EventsComponent(EventBus bus, ParleyMeters meters) {
         this.bus = bus;
+        this.meters = meters;
     }
 
     @Override
@@ -37,12 +43,18 @@ public final class EventsComponent extends DefaultComponent {
 
     void started(EventsConsumer consumer) {
         consumers.add(consumer);
+        consumerMeters.put(consumer, meters.eventRoute(consumer.getRouteId(), consumer, EventsConsumer::queued,
+                EventsConsumer::delivered, EventsConsumer::failed, EventsConsumer::overflowed));
         bus.subscribe(consumer);
     }
 
     void stopped(EventsConsumer consumer) {
         bus.unsubscribe(consumer);
         consumers.remove(consumer);
+        List<Meter> gone = consumerMeters.remove(consumer);
+        if (gone != null) {
+            meters.remove(gone);
+        }
     }
 
     /** The consumers now running, with their counts: for health and metrics. */

@@ -1,5 +1,6 @@
 package dev.parley.session;
 
+import dev.parley.metrics.ParleyMeters;
 import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionChannel;
 import dev.parley.realtime.Recognizer;
@@ -46,21 +47,29 @@ public final class SessionRegistry extends ServiceSupport {
         }
     });
     private final EventBus events = new EventBus();
+    private final ParleyMeters meters;
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
      * @param engines          the engines of each stage by name, as sessions report them
      */
     public SessionRegistry(Recognizer recognizer, Function<String, Set<String>> reachableTargets,
-                           Map<String, String> engines, SessionLimits limits, int workerThreads) {
+                           Map<String, String> engines, SessionLimits limits, int workerThreads, ParleyMeters meters) {
         this.recognizer = recognizer;
+        this.meters = meters;
         this.engines = Map.copyOf(engines);
         this.reachableTargets = reachableTargets;
         this.limits = limits;
         this.workers = Executors.newFixedThreadPool(workerThreads, daemonThreads("parley-recognizer"));
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("parley-session-sweeper"));
         this.eventThreads = Executors.newFixedThreadPool(Math.max(2, workerThreads), daemonThreads("parley-events"));
+        meters.sessions(this, SessionRegistry::openSessions);
+        meters.recognizerQueues(this, r -> r.queuedMillis(true) / 1000.0, r -> r.queuedMillis(false) / 1000.0,
+                limits.maxQueuedAudio().toMillis() / 1000.0);
+        meters.decoders(recognizer.name(), recognizer, Recognizer::inUse, Recognizer::capacity);
     }
+
+    public ParleyMeters meters() { return meters; }
 
     public Recognizer recognizer() { return recognizer; }
 
@@ -93,6 +102,7 @@ public final class SessionRegistry extends ServiceSupport {
                                     + "; from " + source + " the installed engines reach: "
                                     + (reachable.isEmpty() ? "nothing" : String.join(", ", new java.util.TreeSet<>(reachable)))));
                     session.end("unsupported_language_pair", 1008);
+                    meters.sessionRefused(settings.ingest(), "unsupported_language_pair");
                     return session;
                 }
             }
@@ -113,10 +123,12 @@ public final class SessionRegistry extends ServiceSupport {
             return session;
         }
         session.emit(SessionEvent.of("session.created").field("session", describe(session)));
+        meters.sessionOpened(settings.ingest());
         return session;
     }
 
     private void refuse(CallSession session, String message) {
+        meters.sessionRefused(session.settings().ingest(), "capacity");
         session.emit(SessionEvent.of("error").field("code", "capacity").field("message", message));
         session.end("capacity", 1013);
     }
@@ -129,6 +141,26 @@ public final class SessionRegistry extends ServiceSupport {
 
     public int openSessions() {
         return open.size();
+    }
+
+    /** Sessions open now from one ingest ({@code listen}, {@code twilio}, ...). */
+    public int openSessions(String ingest) {
+        return (int) open.values().stream().filter(s -> s.settings().ingest().equals(ingest)).count();
+    }
+
+    /** Audio waiting for the recognizer: on the channel furthest behind ({@code max}), or on all. */
+    long queuedMillis(boolean max) {
+        long result = 0;
+        for (CallSession session : open.values()) {
+            try {
+                for (RecognitionChannel channel : session.channels()) {
+                    result = max ? Math.max(result, channel.queuedMillis()) : result + channel.queuedMillis();
+                }
+            } catch (java.util.ConcurrentModificationException opening) {
+                // the session is adding its channels right now: it has no audio queued yet
+            }
+        }
+        return result;
     }
 
     /** Threads that take sessions' events through the routes, each session's one at a time. */

@@ -1,5 +1,6 @@
 package dev.parley.translate;
 
+import dev.parley.metrics.ParleyMeters;
 import dev.parley.session.ParleyProperties;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.StepEndpoint;
@@ -20,9 +21,11 @@ import java.util.concurrent.CompletionStage;
 public final class TranslateComponent extends DefaultComponent {
 
     private final Translator translator;
+    private final ParleyMeters meters;
 
-    public TranslateComponent(Translator translator) {
+    public TranslateComponent(Translator translator, ParleyMeters meters) {
         this.translator = translator;
+        this.meters = meters;
     }
 
     @Override
@@ -36,7 +39,9 @@ public final class TranslateComponent extends DefaultComponent {
     private CompletionStage<?> translate(Exchange exchange) {
         SessionEvent source = exchange.getProperty(ParleyProperties.EVENT, SessionEvent.class);
         String target = exchange.getMessage().getBody(String.class);
+        long start = System.nanoTime();
         return translator.translate(source.text(), source.language(), target).handle((text, failure) -> {
+            meters.translation(translator.name(), System.nanoTime() - start, failure == null);
             SessionEvent.Draft result;
             if (failure == null) {
                 result = SessionEvent.of("translation.final").itemId(source.itemId()).channel(source.channel())

@@ -1,5 +1,6 @@
 package dev.parley.tts;
 
+import dev.parley.metrics.ParleyMeters;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.StepEndpoint;
 import org.apache.camel.Endpoint;
@@ -19,9 +20,11 @@ import java.util.concurrent.CompletionStage;
 public final class SpeakComponent extends DefaultComponent {
 
     private final Synthesizer synthesizer;
+    private final ParleyMeters meters;
 
-    public SpeakComponent(Synthesizer synthesizer) {
+    public SpeakComponent(Synthesizer synthesizer, ParleyMeters meters) {
         this.synthesizer = synthesizer;
+        this.meters = meters;
     }
 
     @Override
@@ -34,7 +37,9 @@ public final class SpeakComponent extends DefaultComponent {
 
     private CompletionStage<?> speak(Exchange exchange) {
         SessionEvent translation = exchange.getMessage().getBody(SessionEvent.class);
+        long start = System.nanoTime();
         return synthesizer.speak(translation.text(), translation.language()).handle((speech, failure) -> {
+            meters.speech(synthesizer.name(), System.nanoTime() - start, failure == null);
             SessionEvent.Draft result;
             if (failure == null) {
                 result = SessionEvent.of("tts.audio").itemId(translation.itemId()).channel(translation.channel())

@@ -10,20 +10,32 @@ import java.time.Instant;
 
 /**
  * One event on its way to one URL, as kept in {@code <dir>/pending/<event-id>.<url-hash>.json}. The payload is
- * stored as a JSON string so that exactly the bytes enqueued are the bytes posted and signed.
+ * stored as a JSON string so that exactly the bytes enqueued are the bytes posted and signed. {@code replayedAt}
+ * is set on a dead letter sent again: its retries count from then, its place in the receiver's order from
+ * {@code createdAt}.
  */
 record PendingDelivery(String eventId, String eventType, String url, String payload, int attempts,
-                       Instant createdAt, Instant nextAttemptAt, Failure lastFailure) {
+                       Instant createdAt, Instant nextAttemptAt, Failure lastFailure, Instant replayedAt) {
 
     static final int FORMAT_VERSION = 1;
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     static PendingDelivery first(String eventId, String eventType, String url, String payload, Instant now) {
-        return new PendingDelivery(eventId, eventType, url, payload, 0, now, now, null);
+        return new PendingDelivery(eventId, eventType, url, payload, 0, now, now, null, null);
     }
 
     PendingDelivery failed(int newAttempts, Instant next, Failure failure) {
-        return new PendingDelivery(eventId, eventType, url, payload, newAttempts, createdAt, next, failure);
+        return new PendingDelivery(eventId, eventType, url, payload, newAttempts, createdAt, next, failure, replayedAt);
+    }
+
+    /** A dead letter sent again from {@code now}: no attempt made yet, a new retry window. */
+    PendingDelivery replayed(Instant now) {
+        return new PendingDelivery(eventId, eventType, url, payload, 0, createdAt, now, lastFailure, now);
+    }
+
+    /** When the last attempt is due: {@code giveUpAfter} from the event, or from its replay. */
+    Instant giveUpAt(java.time.Duration giveUpAfter) {
+        return (replayedAt != null ? replayedAt : createdAt).plus(giveUpAfter);
     }
 
     ObjectNode toNode() {
@@ -35,6 +47,9 @@ record PendingDelivery(String eventId, String eventType, String url, String payl
         node.put("attempts", attempts);
         node.put("created_at", createdAt.toString());
         node.put("next_attempt_at", nextAttemptAt.toString());
+        if (replayedAt != null) {
+            node.put("replayed_at", replayedAt.toString());
+        }
         if (lastFailure != null) {
             node.set("last_failure", lastFailure.toNode());
         }
@@ -68,7 +83,8 @@ record PendingDelivery(String eventId, String eventType, String url, String payl
         Instant created = instant(node, "created_at");
         Instant next = instant(node, "next_attempt_at");
         Failure failure = node.hasNonNull("last_failure") ? Failure.fromNode(node.get("last_failure")) : null;
-        return new PendingDelivery(eventId, type, url, payload, attempts, created, next, failure);
+        Instant replayed = node.hasNonNull("replayed_at") ? instant(node, "replayed_at") : null;
+        return new PendingDelivery(eventId, type, url, payload, attempts, created, next, failure, replayed);
     }
 
     private static String text(JsonNode node, String field, boolean required) throws IOException {

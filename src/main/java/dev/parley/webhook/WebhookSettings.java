@@ -21,15 +21,19 @@ import java.util.function.Function;
  * @param secret            Standard Webhooks signing secret: {@code whsec_} + base64 of at least 24 random bytes;
  *                          required when there are URLs, never logged
  * @param dir               spool directory: {@code pending/} and {@code dead/} live below it
- * @param maxAttempts       attempts per delivery (the first one included) before it is dead-lettered
+ * @param maxAttempts       attempts per delivery (the first one included) before it is dead-lettered; 0: no
+ *                          limit but {@code giveUpAfter}
  * @param initialBackoff    wait after the first failed attempt
  * @param maxBackoff        cap on the wait between attempts (and on a receiver's {@code Retry-After})
  * @param backoffMultiplier growth of the wait per failed attempt; each wait is jittered to 50-100 % of it
+ * @param giveUpAfter       how long after its event (or its replay) a delivery is still tried: the last attempt
+ *                          is made then, and if it fails the delivery is dead-lettered
  * @param requestTimeout    connect and response timeout of one attempt
  * @param concurrency       requests in flight at once per URL
  */
 public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAttempts, Duration initialBackoff,
-                              Duration maxBackoff, double backoffMultiplier, Duration requestTimeout, int concurrency) {
+                              Duration maxBackoff, double backoffMultiplier, Duration giveUpAfter, Duration requestTimeout,
+                              int concurrency) {
 
     public static final String URLS = "parley.webhooks.urls";
     public static final String SECRET = "parley.webhooks.secret";
@@ -38,14 +42,20 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
     public static final String INITIAL_BACKOFF_MS = "parley.webhooks.initial-backoff-ms";
     public static final String MAX_BACKOFF_MS = "parley.webhooks.max-backoff-ms";
     public static final String BACKOFF_MULTIPLIER = "parley.webhooks.backoff-multiplier";
+    public static final String GIVE_UP_AFTER_S = "parley.webhooks.give-up-after-s";
     public static final String TIMEOUT_MS = "parley.webhooks.timeout-ms";
     public static final String CONCURRENCY = "parley.webhooks.concurrency";
 
     public static final Path DEFAULT_DIR = Path.of("./webhooks");
-    public static final int DEFAULT_MAX_ATTEMPTS = 8;
+    /**
+     * The default schedule: 1 s, doubling to hourly, for 24 hours, so a receiver down for a day loses nothing
+     * (eight attempts in 64-127 s were the old default). README, "Webhooks", lists its attempt times.
+     */
+    public static final int DEFAULT_MAX_ATTEMPTS = 0;
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofSeconds(1);
-    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofHours(1);
     public static final double DEFAULT_BACKOFF_MULTIPLIER = 2.0;
+    public static final Duration DEFAULT_GIVE_UP_AFTER = Duration.ofHours(24);
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_CONCURRENCY = 4;
 
@@ -64,8 +74,8 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
         if (dir == null) {
             throw invalid(DIR, "null", "a directory path for the webhook spool");
         }
-        if (maxAttempts < 1) {
-            throw invalid(MAX_ATTEMPTS, String.valueOf(maxAttempts), "a whole number of at least 1");
+        if (maxAttempts < 0) {
+            throw invalid(MAX_ATTEMPTS, String.valueOf(maxAttempts), "a whole number of at least 0 (0: no limit)");
         }
         if (initialBackoff == null || initialBackoff.isNegative() || initialBackoff.isZero()) {
             throw invalid(INITIAL_BACKOFF_MS, String.valueOf(initialBackoff), "a positive number of milliseconds");
@@ -76,6 +86,9 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
         }
         if (!(backoffMultiplier >= 1.0 && backoffMultiplier <= 10.0)) {
             throw invalid(BACKOFF_MULTIPLIER, String.valueOf(backoffMultiplier), "a number from 1 to 10");
+        }
+        if (giveUpAfter == null || giveUpAfter.isNegative() || giveUpAfter.isZero()) {
+            throw invalid(GIVE_UP_AFTER_S, String.valueOf(giveUpAfter), "a positive number of seconds");
         }
         if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
             throw invalid(TIMEOUT_MS, String.valueOf(requestTimeout), "a positive number of milliseconds");
@@ -89,7 +102,7 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
     public static WebhookSettings of(List<String> urls, String secret, Path dir) {
         return new WebhookSettings(urls.stream().map(WebhookSettings::parseUrl).toList(), secret, dir,
                 DEFAULT_MAX_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_BACKOFF_MULTIPLIER,
-                DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY);
+                DEFAULT_GIVE_UP_AFTER, DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY);
     }
 
     /**
@@ -107,7 +120,7 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
         }
         String secret = config.string(SECRET, null);
         Path dir = Path.of(config.string(DIR, DEFAULT_DIR.toString()));
-        int maxAttempts = config.integer(MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 1, 1000);
+        int maxAttempts = config.integer(MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 0, 100_000);
         Duration initial = config.millis(INITIAL_BACKOFF_MS, DEFAULT_INITIAL_BACKOFF.toMillis(), 1, 86_400_000);
         Duration max = config.millis(MAX_BACKOFF_MS, DEFAULT_MAX_BACKOFF.toMillis(), 1, 86_400_000);
         if (max.compareTo(initial) < 0) {
@@ -126,34 +139,41 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
                 throw invalid(BACKOFF_MULTIPLIER, rawMultiplier, "a number from 1 to 10");
             }
         }
+        Duration giveUpAfter = config.seconds(GIVE_UP_AFTER_S, DEFAULT_GIVE_UP_AFTER.toSeconds(), 1, 30 * 86_400);
         Duration timeout = config.millis(TIMEOUT_MS, DEFAULT_TIMEOUT.toMillis(), 1, 600_000);
         int concurrency = config.integer(CONCURRENCY, DEFAULT_CONCURRENCY, 1, 64);
-        return new WebhookSettings(urls, secret, dir, maxAttempts, initial, max, multiplier, timeout, concurrency);
+        return new WebhookSettings(urls, secret, dir, maxAttempts, initial, max, multiplier, giveUpAfter, timeout,
+                concurrency);
     }
 
     public WebhookSettings withDir(Path newDir) {
         return new WebhookSettings(urls, secret, newDir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                requestTimeout, concurrency);
+                giveUpAfter, requestTimeout, concurrency);
     }
 
     public WebhookSettings withUrls(List<String> newUrls) {
         return new WebhookSettings(newUrls.stream().map(WebhookSettings::parseUrl).toList(), secret, dir, maxAttempts,
-                initialBackoff, maxBackoff, backoffMultiplier, requestTimeout, concurrency);
+                initialBackoff, maxBackoff, backoffMultiplier, giveUpAfter, requestTimeout, concurrency);
     }
 
     public WebhookSettings withRetries(int newMaxAttempts, Duration newInitialBackoff, Duration newMaxBackoff) {
         return new WebhookSettings(urls, secret, dir, newMaxAttempts, newInitialBackoff, newMaxBackoff,
-                backoffMultiplier, requestTimeout, concurrency);
+                backoffMultiplier, giveUpAfter, requestTimeout, concurrency);
+    }
+
+    public WebhookSettings withGiveUpAfter(Duration newGiveUpAfter) {
+        return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
+                newGiveUpAfter, requestTimeout, concurrency);
     }
 
     public WebhookSettings withRequestTimeout(Duration newTimeout) {
         return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                newTimeout, concurrency);
+                giveUpAfter, newTimeout, concurrency);
     }
 
     public WebhookSettings withConcurrency(int newConcurrency) {
         return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                requestTimeout, newConcurrency);
+                giveUpAfter, requestTimeout, newConcurrency);
     }
 
     /** True when there is at least one endpoint. */
@@ -167,7 +187,7 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
         return "WebhookSettings[urls=" + urls.stream().map(u -> redact(u.toString())).toList()
                 + ", secret=" + (secret == null ? "none" : "whsec_***")
                 + ", dir=" + dir + ", maxAttempts=" + maxAttempts + ", initialBackoff=" + initialBackoff
-                + ", maxBackoff=" + maxBackoff + ", backoffMultiplier=" + backoffMultiplier
+                + ", maxBackoff=" + maxBackoff + ", backoffMultiplier=" + backoffMultiplier + ", giveUpAfter=" + giveUpAfter
                 + ", requestTimeout=" + requestTimeout + ", concurrency=" + concurrency + "]";
     }
 

@@ -16,7 +16,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A webhook receiver on loopback, as a customer would run one: it verifies each request's Standard
  * Webhooks signature with the library (which rejects timestamps older than 5 minutes) and keeps what
- * verified. It can be told to answer 503 for a while.
+ * verified, in the order it arrived. It can be told to answer 503, or any other status, for a while,
+ * and be started on a port chosen beforehand (so that it can be down, then come up).
  */
 public final class WebhookReceiver implements AutoCloseable {
 
@@ -31,16 +32,23 @@ public final class WebhookReceiver implements AutoCloseable {
     private final Webhook verifier;
     private final List<Delivery> verified = new CopyOnWriteArrayList<>();
     private final List<String> rejected = new CopyOnWriteArrayList<>();
-    private volatile boolean failing;
+    private volatile int failWith;
+    private final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
 
     public WebhookReceiver() throws Exception {
+        this(0);
+    }
+
+    /** A receiver on this port of 127.0.0.1 (0: any free one). */
+    public WebhookReceiver(int port) throws Exception {
         verifier = new Webhook(SECRET);
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.createContext("/hook", exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();
+            requests.incrementAndGet();
             int status;
-            if (failing) {
-                status = 503;
+            if (failWith != 0) {
+                status = failWith;
             } else {
                 status = receive(new String(body, StandardCharsets.UTF_8), exchange.getRequestHeaders());
             }
@@ -70,12 +78,34 @@ public final class WebhookReceiver implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+        return url(server.getAddress().getPort());
+    }
+
+    /** The URL a receiver on this port has. */
+    public static String url(int port) {
+        return "http://127.0.0.1:" + port + "/hook";
+    }
+
+    /** A port free now on 127.0.0.1, for a receiver that comes up later. */
+    public static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     /** While failing, every request gets 503 and nothing is kept. */
     public void failing(boolean failing) {
-        this.failing = failing;
+        failWith(failing ? 503 : 0);
+    }
+
+    /** Every request gets this status and nothing is kept; 0: verify and keep again. */
+    public void failWith(int status) {
+        this.failWith = status;
+    }
+
+    /** Requests received, whatever the answer. */
+    public int requests() {
+        return requests.get();
     }
 
     public List<Delivery> verified() {

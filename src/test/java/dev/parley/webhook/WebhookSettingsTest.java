@@ -39,10 +39,11 @@ class WebhookSettingsTest {
         assertEquals(List.of(URI.create("https://a.example/hook"), URI.create("http://127.0.0.1:8081/x?token=abc")),
                 defaults.urls());
         assertEquals(Path.of("./webhooks"), defaults.dir());
-        assertEquals(8, defaults.maxAttempts());
+        assertEquals(0, defaults.maxAttempts(), "no limit on attempts");
         assertEquals(Duration.ofSeconds(1), defaults.initialBackoff());
-        assertEquals(Duration.ofMinutes(5), defaults.maxBackoff());
+        assertEquals(Duration.ofHours(1), defaults.maxBackoff());
         assertEquals(2.0, defaults.backoffMultiplier());
+        assertEquals(Duration.ofHours(24), defaults.giveUpAfter());
         assertEquals(Duration.ofSeconds(10), defaults.requestTimeout());
 
         Map<String, String> values = valid();
@@ -53,7 +54,9 @@ class WebhookSettingsTest {
         values.put("parley.webhooks.timeout-ms", "2500");
         values.put("parley.webhooks.concurrency", "2");
         values.put("parley.webhooks.backoff-multiplier", "3");
+        values.put("parley.webhooks.give-up-after-s", "90");
         WebhookSettings set = read(values);
+        assertEquals(Duration.ofSeconds(90), set.giveUpAfter());
         assertEquals(Path.of("/var/lib/parley/webhooks"), set.dir());
         assertEquals(12, set.maxAttempts());
         assertEquals(Duration.ofMillis(250), set.initialBackoff());
@@ -100,7 +103,8 @@ class WebhookSettingsTest {
     @Test
     void badNumbersAreRefusedNamingTheProperty() {
         Map<String, String> bad = Map.of(
-                "parley.webhooks.max-attempts", "0",
+                "parley.webhooks.max-attempts", "-1",
+                "parley.webhooks.give-up-after-s", "0",
                 "parley.webhooks.initial-backoff-ms", "soon",
                 "parley.webhooks.timeout-ms", "-5",
                 "parley.webhooks.concurrency", "1000",
@@ -135,9 +139,46 @@ class WebhookSettingsTest {
         assertEquals(1000, WebhookDispatcher.backoffMillis(1, s, 1.0));
         assertEquals(2000, WebhookDispatcher.backoffMillis(2, s, 1.0));
         assertEquals(64_000, WebhookDispatcher.backoffMillis(7, s, 1.0));
-        assertEquals(300_000, WebhookDispatcher.backoffMillis(30, s, 1.0));
-        assertEquals(150_000, WebhookDispatcher.backoffMillis(30, s, 0.0));
+        assertEquals(3_600_000, WebhookDispatcher.backoffMillis(30, s, 1.0));
+        assertEquals(1_800_000, WebhookDispatcher.backoffMillis(30, s, 0.0));
         long jittered = WebhookDispatcher.backoffMillis(4, s, 0.37);
         assertTrue(jittered >= 4000 && jittered <= 8000, String.valueOf(jittered));
+    }
+
+    /**
+     * The default schedule covers a day: attempts at 0, 1, 3, 7, ... s, doubling to hourly, and the last one 24 h
+     * after the event, whatever the jitter; then the delivery is dead. Prints the attempt times (README, Webhooks).
+     */
+    @Test
+    void theDefaultScheduleTriesForADayAndMakesItsLastAttemptAt24Hours() {
+        WebhookSettings s = WebhookSettings.of(List.of(), null, Path.of("x"));
+        long day = Duration.ofHours(24).toMillis();
+        for (double jitter : new double[]{1.0, 0.0, 0.5}) {
+            List<Long> times = attemptTimes(s, jitter);
+            assertEquals(day, times.get(times.size() - 1), "the last attempt is at 24 h");
+            for (int i = 1; i < times.size(); i++) {
+                assertTrue(times.get(i) - times.get(i - 1) <= Duration.ofHours(1).toMillis(), "at least hourly");
+            }
+            System.out.printf("jitter %.1f: %d attempts, at %s%n", jitter, times.size(),
+                    times.stream().map(WebhookSettingsTest::clock).toList());
+        }
+        assertEquals(36, attemptTimes(s, 1.0).size(), "without jitter: 13 in the first 68 min, then hourly, then at 24 h");
+        assertEquals(60, attemptTimes(s, 0.0).size(), "every wait halved by the jitter");
+    }
+
+    /** When a delivery that always fails is attempted, in ms after its event: the dispatcher's own arithmetic. */
+    static List<Long> attemptTimes(WebhookSettings s, double jitter) {
+        List<Long> times = new java.util.ArrayList<>(List.of(0L));
+        long end = s.giveUpAfter().toMillis();
+        for (int failures = 1; times.get(times.size() - 1) < end; failures++) {
+            long now = times.get(times.size() - 1);
+            times.add(now + WebhookDispatcher.retryDelayMillis(failures, 0, end - now, s, jitter));
+        }
+        return times;
+    }
+
+    private static String clock(long millis) {
+        long seconds = millis / 1000;
+        return String.format("%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
     }
 }
