@@ -71,6 +71,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         SessionLimits limits = new SessionLimits(
                 config.integer("parley.session.max-sessions", 100, 1, 100_000),
                 config.millis("parley.session.max-queued-audio-ms", 3000, 100, 600_000),
+                config.millis("parley.session.max-ahead-ms", 2000, 100, 3_600_000),
                 config.seconds("parley.session.idle-timeout-s", 30, 1, 86_400),
                 config.seconds("parley.session.max-duration-s", 14_400, 1, 604_800),
                 config.seconds("parley.session.level-warning-s", 5, 1, 3600));

@@ -2,6 +2,7 @@ package dev.parley.session;
 
 import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionChannel;
+import dev.parley.realtime.RecognitionScheduler;
 import dev.parley.realtime.Recognizer;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -35,7 +36,7 @@ public final class SessionRegistry extends ServiceSupport {
     private final Function<String, Set<String>> reachableTargets;
     private final Map<String, String> engines;
     private final SessionLimits limits;
-    private final ExecutorService workers;
+    private final RecognitionScheduler workers;
     private final ExecutorService eventThreads;
     private final ScheduledExecutorService sweeper;
     private final Map<String, CallSession> open = new ConcurrentHashMap<>();
@@ -57,7 +58,7 @@ public final class SessionRegistry extends ServiceSupport {
         this.engines = Map.copyOf(engines);
         this.reachableTargets = reachableTargets;
         this.limits = limits;
-        this.workers = Executors.newFixedThreadPool(workerThreads, daemonThreads("parley-recognizer"));
+        this.workers = new RecognitionScheduler(workerThreads, "parley-recognizer");
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("parley-session-sweeper"));
         this.eventThreads = Executors.newFixedThreadPool(Math.max(2, workerThreads), daemonThreads("parley-events"));
     }
@@ -106,7 +107,8 @@ public final class SessionRegistry extends ServiceSupport {
         try {
             for (String channel : settings.channels()) {
                 session.addChannel(new RecognitionChannel(channel, settings.sourceOf(channel), settings.format(), recognizer,
-                        limits.maxQueuedAudio().toMillis(), (int) limits.levelWindow().toMillis(), workers, session));
+                        limits.maxQueuedAudio().toMillis(), limits.maxAhead().toMillis(),
+                        (int) limits.levelWindow().toMillis(), workers, session));
             }
         } catch (CapacityException e) {
             refuse(session, e.getMessage());
@@ -173,6 +175,7 @@ public final class SessionRegistry extends ServiceSupport {
         json.put("started_at", session.startedAt().toString());
         json.put("limits", Map.of(
                 "max_queued_audio_ms", limits.maxQueuedAudio().toMillis(),
+                "max_ahead_ms", limits.maxAhead().toMillis(),
                 "idle_timeout_s", limits.idleTimeout().toSeconds(),
                 "max_duration_s", limits.maxDuration().toSeconds()));
         return json;
@@ -209,7 +212,7 @@ public final class SessionRegistry extends ServiceSupport {
         while (!open.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        workers.shutdownNow();
+        workers.close();
         eventThreads.shutdown();
         eventThreads.awaitTermination(5, TimeUnit.SECONDS);
         recognizer.close();
