@@ -68,8 +68,9 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addService(closing(translator::close, synthesizer::close), true, true);
         boolean translation = config.bool("parley.translation.enabled", true);
 
-        SessionLimits limits = new SessionLimits(
-                config.integer("parley.session.max-sessions", 100, 1, 100_000),
+        int maxSessions = config.integer("parley.session.max-sessions", 100, 1, 100_000);
+        SessionLimits limits = new SessionLimits(maxSessions,
+                config.integer("parley.session.reserved-for-trusted", maxSessions / 10, 0, maxSessions),
                 config.millis("parley.session.max-queued-audio-ms", 3000, 100, 600_000),
                 config.millis("parley.session.max-ahead-ms", 2000, 100, 3_600_000),
                 config.seconds("parley.session.idle-timeout-s", 30, 1, 86_400),

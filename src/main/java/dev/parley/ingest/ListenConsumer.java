@@ -68,7 +68,7 @@ final class ListenConsumer extends WebSocketIngest {
             } else if (refusal != null) {
                 ws.close((short) 1008, refusal);
             } else {
-                new Connection(ws, accepted).start();
+                new Connection(ws, accepted, verdict.trusted()).start();
             }
         }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage()));
     }
@@ -83,14 +83,16 @@ final class ListenConsumer extends WebSocketIngest {
     private final class Connection {
         private final ServerWebSocket ws;
         private final SessionSettings settings;
+        private final boolean trusted;
         private final long maxFrameBytes;
         private CallSession session;
         private Buffer fragments;
         private boolean fragmentIsText;
 
-        Connection(ServerWebSocket ws, SessionSettings settings) {
+        Connection(ServerWebSocket ws, SessionSettings settings, boolean trusted) {
             this.ws = ws;
             this.settings = settings;
+            this.trusted = trusted;
             this.maxFrameBytes = settings.format().bytesFor(1000);
         }
 
@@ -100,7 +102,7 @@ final class ListenConsumer extends WebSocketIngest {
          */
         void start() {
             ws.pause();
-            http().vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws)), false)
+            http().vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws), trusted), false)
                     .onSuccess(opened -> {
                         session = opened;
                         if (ws.isClosed()) {

@@ -63,6 +63,7 @@ public final class RecognitionChannel {
     private boolean aheadDropped;
     /** The channel ended while it went after the others: it does so until it has finished. */
     private volatile boolean endedAhead;
+    private volatile long lastOfferNanos = System.nanoTime();
     /** Recognizer time this channel has used, for {@link RecognitionScheduler}; guarded by its lock. */
     long usedNanos;
 
@@ -88,11 +89,14 @@ public final class RecognitionChannel {
     private volatile ChannelStats finalStats;
 
     /**
+     * @param trusted         whether the session came with an API key or from a telephony platform:
+     *                        its stream may use recognizer capacity reserved for such sessions
      * @param maxQueuedMillis audio that may wait to be recognised
      * @param maxAheadMillis  how far ahead of real time audio may arrive
-     * @throws CapacityException if the recognizer cannot open a stream now
+     * @throws CapacityException if the recognizer cannot open a stream now (engines that take their
+     *     resources with the first audio report a lack of them then, as an error {@code capacity})
      */
-    public RecognitionChannel(String name, String language, AudioFormat format, Recognizer recognizer,
+    public RecognitionChannel(String name, String language, AudioFormat format, Recognizer recognizer, boolean trusted,
                               long maxQueuedMillis, long maxAheadMillis, int levelWindowMillis,
                               RecognitionScheduler scheduler, ChannelListener listener) throws CapacityException {
         this.name = name;
@@ -109,7 +113,7 @@ public final class RecognitionChannel {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
-        this.stream = recognizer.open(language, format.sampleRate(), new StreamListener());
+        this.stream = recognizer.openOnDemand(language, format.sampleRate(), trusted, new StreamListener());
     }
 
     public String name() { return name; }
@@ -127,6 +131,7 @@ public final class RecognitionChannel {
             return false;
         }
         long now = System.nanoTime();
+        lastOfferNanos = now;
         if (!onTime(frame.length, now)) {
             drop(frame, "is sending audio faster than real time, more than " + maxAheadNanos / 1_000_000
                     + " ms ahead of it");
@@ -257,6 +262,20 @@ public final class RecognitionChannel {
         }
     }
 
+    /** Milliseconds since a frame was last offered (or since the channel opened). */
+    public long millisSinceAudio() {
+        return (System.nanoTime() - lastOfferNanos) / 1_000_000;
+    }
+
+    /**
+     * Tells the recognizer, in order with the frames before, that no audio has arrived for a while
+     * ({@link RecognitionStream#idle}): an engine may give back what it holds. Returns false if the
+     * channel has ended.
+     */
+    public boolean idle() {
+        return mark(Entry.IDLE);
+    }
+
     private void drop(byte[] frame, String why) {
         long total = bytesDropped.addAndGet(frame.length);
         // The gap is recorded on the worker's timeline, in order with the frames around it: queued
@@ -312,6 +331,10 @@ public final class RecognitionChannel {
                 if (entry == Entry.CLEAR) {
                     stream.clear();
                     each(l -> l.cleared(this));
+                    continue;
+                }
+                if (entry == Entry.IDLE) {
+                    stream.idle(millisSinceAudio());
                     continue;
                 }
                 if (entry.audio() == null) {
@@ -449,5 +472,6 @@ public final class RecognitionChannel {
         static final Entry END = new Entry(null, 0);
         static final Entry COMMIT = new Entry(null, 0);
         static final Entry CLEAR = new Entry(null, 0);
+        static final Entry IDLE = new Entry(null, 0);
     }
 }

@@ -18,17 +18,23 @@ public final class WebSocketAuth {
         this.required = settings.required();
     }
 
-    /** The verdict for one upgrade; a token is used up by it. Either argument may be null. */
+    /**
+     * The verdict for one upgrade; a token is used up by it. Either argument may be null. A
+     * configured API key gives {@link Verdict#TRUSTED} (also where no credential is required).
+     */
     public Verdict check(String queryToken, String authorization) {
-        if (!required) {
-            return Verdict.OK;
-        }
         String bearer = bearer(authorization);
+        if (!required) {
+            return bearer != null && tokens.redeemApiKey(bearer).ok() ? Verdict.TRUSTED : Verdict.OK;
+        }
         if (bearer == null) {
             return tokens.redeem(queryToken);
         }
         Verdict apiKey = tokens.redeemApiKey(bearer);
-        return apiKey.ok() || !TokenService.looksLikeToken(bearer) ? apiKey : tokens.redeem(bearer);
+        if (apiKey.ok()) {
+            return Verdict.TRUSTED;
+        }
+        return !TokenService.looksLikeToken(bearer) ? apiKey : tokens.redeem(bearer);
     }
 
     /** The credential of an {@code Authorization: Bearer} header (scheme case-insensitive, RFC 9110), or null. */

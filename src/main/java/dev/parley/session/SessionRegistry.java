@@ -31,6 +31,8 @@ public final class SessionRegistry extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
     private static final int CLOSED_REMEMBERED = 1000;
+    /** A channel without audio this long is told so every sweep, so its recognizer can give back what it holds. */
+    private static final long IDLE_HINT_MS = 1000;
 
     private final Recognizer recognizer;
     private final Function<String, Set<String>> reachableTargets;
@@ -47,6 +49,8 @@ public final class SessionRegistry extends ServiceSupport {
         }
     });
     private final EventBus events = new EventBus();
+    /** Open sessions that are not trusted; guarded by {@code open}. */
+    private int anonymousOpen;
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
@@ -77,12 +81,20 @@ public final class SessionRegistry extends ServiceSupport {
         return events;
     }
 
+    /** Opens a trusted session: one from a telephony platform, or a client with an API key. See {@link #open(SessionSettings, ClientConnection, boolean)}. */
+    public CallSession open(SessionSettings settings, ClientConnection client) {
+        return open(settings, client, true);
+    }
+
     /**
      * Opens a session and its recognition channels. When the server is full, the session is
      * returned already ending, with an {@code error} of code {@code capacity}: the caller never waits.
+     * A session that is not {@code trusted} (opened with a token) cannot take the last
+     * {@code parley.session.reserved-for-trusted} session slots, nor the recognizer capacity reserved
+     * for trusted sessions.
      */
-    public CallSession open(SessionSettings settings, ClientConnection client) {
-        CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), client, this);
+    public CallSession open(SessionSettings settings, ClientConnection client, boolean trusted) {
+        CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), trusted, client, this);
         for (String channel : settings.channels()) {
             String source = settings.sourceOf(channel);
             Set<String> reachable = reachableTargets.apply(source);
@@ -98,15 +110,27 @@ public final class SessionRegistry extends ServiceSupport {
                 }
             }
         }
-        if (open.size() >= limits.maxSessions()) {
-            refuse(session, "Parley is at its limit of " + limits.maxSessions()
-                    + " concurrent sessions (parley.session.max-sessions). Try again later.");
-            return session;
+        synchronized (open) {
+            if (open.size() >= limits.maxSessions()) {
+                refuse(session, "Parley is at its limit of " + limits.maxSessions()
+                        + " concurrent sessions (parley.session.max-sessions). Try again later.");
+                return session;
+            }
+            int shared = limits.maxSessions() - limits.reservedForTrusted();
+            if (!trusted && anonymousOpen >= shared) {
+                refuse(session, "Parley is at its limit of " + shared + " concurrent sessions opened with a token ("
+                        + limits.reservedForTrusted() + " of parley.session.max-sessions are for API keys and telephony,"
+                        + " parley.session.reserved-for-trusted). Try again later.");
+                return session;
+            }
+            open.put(session.id(), session);
+            if (!trusted) {
+                anonymousOpen++;
+            }
         }
-        open.put(session.id(), session);
         try {
             for (String channel : settings.channels()) {
-                session.addChannel(new RecognitionChannel(channel, settings.sourceOf(channel), settings.format(), recognizer,
+                session.addChannel(new RecognitionChannel(channel, settings.sourceOf(channel), settings.format(), recognizer, trusted,
                         limits.maxQueuedAudio().toMillis(), limits.maxAhead().toMillis(),
                         (int) limits.levelWindow().toMillis(), workers, session));
             }
@@ -148,7 +172,11 @@ public final class SessionRegistry extends ServiceSupport {
     }
 
     void closed(CallSession session) {
-        open.remove(session.id());
+        synchronized (open) {
+            if (open.remove(session.id()) != null && !session.trusted()) {
+                anonymousOpen--;
+            }
+        }
         closed.put(session.id(), session);
     }
 
@@ -191,6 +219,11 @@ public final class SessionRegistry extends ServiceSupport {
         for (CallSession session : open.values()) {
             if (session.state() != CallSession.State.OPEN) {
                 continue;
+            }
+            for (RecognitionChannel channel : session.channels()) {
+                if (channel.millisSinceAudio() >= IDLE_HINT_MS) {
+                    channel.idle(); // the recognizer may give back what the channel holds
+                }
             }
             if (session.idleNanos() > idleLimit) {
                 session.rejectInput("idle_timeout", "No audio for " + limits.idleTimeout().toSeconds()

@@ -63,6 +63,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private final Vertx vertx;
     private final SessionRegistry sessions;
     private final TranscriptionRequest request;
+    private final boolean trusted;
     private final SessionConfig config;
     private final String sessionId = ServerEvents.id("sess_");
     private final long expiresAt;
@@ -108,13 +109,14 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private long manualEndMs = -1;
 
     TranscriptionConnection(TranscriptionConsumer consumer, ServerWebSocket ws, Context ctx, SessionRegistry sessions,
-                            TranscriptionRequest request, String model) {
+                            TranscriptionRequest request, String model, boolean trusted) {
         this.consumer = consumer;
         this.ws = ws;
         this.ctx = ctx;
         this.vertx = ctx.owner();
         this.sessions = sessions;
         this.request = request;
+        this.trusted = trusted;
         this.config = new SessionConfig(model, request.source());
         this.expiresAt = Instant.now().plus(sessions.limits().maxDuration()).getEpochSecond();
     }
@@ -279,7 +281,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         cancel(idleTimer);
         SessionSettings settings = new SessionSettings("realtime", config.language(), request.targets(),
                 config.parleyFormat(), List.of(CHANNEL), request.metadata(), request.record());
-        vertx.executeBlocking(() -> sessions.open(settings, this), false).onComplete(result -> {
+        vertx.executeBlocking(() -> sessions.open(settings, this, trusted), false).onComplete(result -> {
             if (result.failed()) {
                 LOG.error("Could not open a session", result.cause());
                 sendError("server_error", "internal", "The server could not open a session.", null, null);

@@ -78,7 +78,7 @@ final class TranscriptionConsumer extends WebSocketIngest {
         }
         rc.request().toWebSocket().onSuccess(ws -> {
             Context ctx = Vertx.currentContext();
-            new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name()).start();
+            new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name(), verdict.trusted()).start();
         }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage()));
     }
 
