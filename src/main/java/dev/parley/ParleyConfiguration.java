@@ -15,6 +15,7 @@ import dev.parley.ingest.openai.TranscriptionComponent;
 import dev.parley.realtime.RealtimeComponent;
 import dev.parley.realtime.Recognizer;
 import dev.parley.realtime.Recognizers;
+import dev.parley.security.AnonymousConnections;
 import dev.parley.security.AuthSettings;
 import dev.parley.security.RateLimiter;
 import dev.parley.security.SigningKeys;
@@ -94,7 +95,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addService(closing(keys::close), true, true);
         TokenService tokens = new TokenService(auth, keys, Clock.systemUTC());
         TokenEndpoint.mount(http.router(), tokens, new RateLimiter(auth, Clock.systemUTC()));
-        WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth);
+        WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth, AnonymousConnections.fromProperties(config.lookup(), auth));
         SessionControlEndpoint.mount(http.router(), sessions, tokens, auth.required());
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),

@@ -10,12 +10,35 @@ import java.util.Locale;
  */
 public final class WebSocketAuth {
 
+    private static final Runnable NOTHING = () -> { };
+
     private final TokenService tokens;
     private final boolean required;
+    private final AnonymousConnections anonymous;
 
     public WebSocketAuth(TokenService tokens, AuthSettings settings) {
+        this(tokens, settings, new AnonymousConnections(AnonymousConnections.DEFAULT_MAX_PER_ADDRESS,
+                settings.trustForwardedFor()));
+    }
+
+    public WebSocketAuth(TokenService tokens, AuthSettings settings, AnonymousConnections anonymous) {
         this.tokens = tokens;
         this.required = settings.required();
+        this.anonymous = anonymous;
+    }
+
+    /**
+     * Admits a connection that {@link #check} accepted: one that is not {@link Verdict#trusted()
+     * trusted} counts against its client address's bound ({@link AnonymousConnections}). Returns what
+     * to run once the connection has closed, or null when the address has too many open.
+     */
+    public Runnable admit(Verdict verdict, String remoteAddress, String forwardedFor) {
+        return verdict.trusted() ? NOTHING : anonymous.tryOpen(remoteAddress, forwardedFor);
+    }
+
+    /** What a connection refused by {@link #admit} is told: fits a close frame. */
+    public String tooManyFromAddress() {
+        return anonymous.refusal();
     }
 
     /**

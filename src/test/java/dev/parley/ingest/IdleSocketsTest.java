@@ -45,13 +45,13 @@ class IdleSocketsTest {
 
     /**
      * The defaults a deployment has (8 decoders, 2 of them for trusted sessions; 100 sessions, 10 of
-     * them for trusted sessions), but for the credentials: the
+     * them for trusted sessions; 4 connections with a token per address), but for the credentials: the
      * limits under test are not raised as they are for other tests. Idle sockets are not ended by the
      * idle timeout while the test runs, as if they were renewed: the worst case.
      */
     private static Map<String, String> production() {
         return Map.of("parley.auth.api-keys", API_KEY, "parley.twilio.auth-token", TWILIO_TOKEN,
-                "parley.session.max-ahead-ms", "2000",
+                "parley.auth.max-anonymous-per-address", "4", "parley.session.max-ahead-ms", "2000",
                 "parley.recognizer.pocketsphinx.warm-decoders", "8", "parley.session.idle-timeout-s", "600");
     }
 
@@ -83,6 +83,51 @@ class IdleSocketsTest {
                 }
             } finally {
                 idle.forEach(BoundWebSocket::close);
+            }
+        }
+    }
+
+    /**
+     * One address holds at most 4 WebSockets with a token, on /v1/listen and /v1/realtime together: one
+     * more is closed with 4429 (a refused /v1/realtime upgrade gets 429), until one of them closes. API
+     * keys do not count.
+     */
+    @Test
+    void oneAddressHoldsAtMostFourConnectionsWithATokenButAnyWithAnApiKey() throws Exception {
+        try (ParleyServer parley = ParleyServer.start(production())) {
+            List<BoundWebSocket> four = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    BoundWebSocket ws = BoundWebSocket.connect(parley.ws("/v1/listen?record=false"), "127.0.0.2", Map.of());
+                    ws.await("session.created", WAIT);
+                    four.add(ws);
+                }
+                try (BoundWebSocket fifth = BoundWebSocket.connect(parley.ws("/v1/listen?record=false"), "127.0.0.2", Map.of())) {
+                    assertEquals(4429, fifth.awaitClose(WAIT));
+                    assertTrue(fifth.closeReason().contains("parley.auth.max-anonymous-per-address=4"), fifth.closeReason());
+                }
+                java.io.IOException realtime = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                        () -> BoundWebSocket.connect(parley.ws("/v1/realtime?intent=transcription"), "127.0.0.2", Map.of()));
+                assertTrue(realtime.getMessage().contains(" 429"), realtime.getMessage());
+                try (BoundWebSocket apiKey = BoundWebSocket.connect(parley.wsWithoutToken("/v1/listen?record=false"), "127.0.0.2",
+                        Map.of("Authorization", "Bearer " + API_KEY));
+                     BoundWebSocket elsewhere = BoundWebSocket.connect(parley.ws("/v1/listen?record=false"), "127.0.0.3", Map.of())) {
+                    apiKey.await("session.created", WAIT);
+                    elsewhere.await("session.created", WAIT);
+                }
+                four.remove(0).close();
+                // The closed one is counted out as its connection closes: a new one gets in.
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                BoundWebSocket again;
+                do {
+                    again = BoundWebSocket.connect(parley.ws("/v1/listen?record=false"), "127.0.0.2", Map.of());
+                    four.add(again);
+                    awaitAnswers(List.of(again));
+                    Thread.sleep(100);
+                } while (again.isClosed() && System.nanoTime() < deadline);
+                again.await("session.created", WAIT);
+            } finally {
+                four.forEach(BoundWebSocket::close);
             }
         }
     }
@@ -135,7 +180,7 @@ class IdleSocketsTest {
             int opened = 0;
             String refusedAt = "never";
             for (int step : steps) {
-                // 127.0.0.2 ... 127.0.0.51 in turn, each address 4 of the 200
+                // 127.0.0.2 ... 127.0.0.51 in turn, so each address holds at most 4 of the 200
                 for (; opened < step; opened++) {
                     String address = "127.0.0." + (2 + opened % IDLE);
                     idle.add(BoundWebSocket.connect(parley.ws("/v1/listen?rate=16000&record=false"), address, Map.of()));
