@@ -19,6 +19,7 @@ import dev.parley.metrics.ParleyMeters;
 import dev.parley.realtime.RealtimeComponent;
 import dev.parley.realtime.Recognizer;
 import dev.parley.realtime.Recognizers;
+import dev.parley.security.AnonymousConnections;
 import dev.parley.security.AuthSettings;
 import dev.parley.security.RateLimiter;
 import dev.parley.security.SigningKeys;
@@ -74,9 +75,11 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addService(closing(translator::close, synthesizer::close), true, true);
         boolean translation = config.bool("parley.translation.enabled", true);
 
-        SessionLimits limits = new SessionLimits(
-                config.integer("parley.session.max-sessions", 100, 1, 100_000),
+        int maxSessions = config.integer("parley.session.max-sessions", 100, 1, 100_000);
+        SessionLimits limits = new SessionLimits(maxSessions,
+                config.integer("parley.session.reserved-for-trusted", maxSessions / 10, 0, maxSessions),
                 config.millis("parley.session.max-queued-audio-ms", 3000, 100, 600_000),
+                config.millis("parley.session.max-ahead-ms", 2000, 100, 3_600_000),
                 config.seconds("parley.session.idle-timeout-s", 30, 1, 86_400),
                 config.seconds("parley.session.max-duration-s", 14_400, 1, 604_800),
                 config.seconds("parley.session.level-warning-s", 5, 1, 3600));
@@ -103,7 +106,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addService(closing(keys::close), true, true);
         TokenService tokens = new TokenService(auth, keys, Clock.systemUTC());
         TokenEndpoint.mount(http.router(), tokens, new RateLimiter(auth, Clock.systemUTC()), meters);
-        WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth, meters);
+        WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth, meters,
+                AnonymousConnections.fromProperties(config.lookup(), auth));
         SessionControlEndpoint.mount(http.router(), sessions, tokens, auth.required());
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),

@@ -60,6 +60,12 @@ final class ListenConsumer extends WebSocketIngest {
         Verdict verdict = auth.check(rc.request().getParam("token"), rc.request().getHeader("Authorization"));
         SessionSettings accepted = settings;
         String refusal = invalid;
+        // A connection with a token counts against its address's bound until it closes.
+        Runnable admitted = verdict.ok() && refusal == null ? auth.admit(verdict,
+                rc.request().remoteAddress().hostAddress(), rc.request().getHeader("X-Forwarded-For")) : null;
+        if (admitted != null) {
+            rc.request().connection().closeHandler(v -> admitted.run());
+        }
         rc.request().toWebSocket().onSuccess(ws -> {
             // Refusals are close codes with a reason after the upgrade: a browser sees neither the
             // status nor the body of a refused upgrade.
@@ -67,10 +73,17 @@ final class ListenConsumer extends WebSocketIngest {
                 ws.close((short) (verdict.reason() == Verdict.Reason.CAPACITY ? 1013 : 4401), verdict.message());
             } else if (refusal != null) {
                 ws.close((short) 1008, refusal);
+            } else if (admitted == null) {
+                ws.close((short) 4429, auth.tooManyFromAddress());
             } else {
-                new Connection(ws, accepted).start();
+                new Connection(ws, accepted, verdict.trusted()).start();
             }
-        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage()));
+        }).onFailure(e -> {
+            if (admitted != null) {
+                admitted.run();
+            }
+            LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage());
+        });
     }
 
     private static Map<String, List<String>> query(RoutingContext rc) {
@@ -83,15 +96,17 @@ final class ListenConsumer extends WebSocketIngest {
     private final class Connection {
         private final ServerWebSocket ws;
         private final SessionSettings settings;
+        private final boolean trusted;
         private final long maxFrameBytes;
         private final MessageSize size;
         private CallSession session;
         private Buffer fragments;
         private boolean fragmentIsText;
 
-        Connection(ServerWebSocket ws, SessionSettings settings) {
+        Connection(ServerWebSocket ws, SessionSettings settings, boolean trusted) {
             this.ws = ws;
             this.settings = settings;
+            this.trusted = trusted;
             this.maxFrameBytes = settings.format().bytesFor(1000);
             this.size = new MessageSize(http().maxMessageBytes());
         }
@@ -102,7 +117,7 @@ final class ListenConsumer extends WebSocketIngest {
          */
         void start() {
             ws.pause();
-            http().vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws)), false)
+            http().vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws), trusted), false)
                     .onSuccess(opened -> {
                         session = opened;
                         if (ws.isClosed()) {

@@ -14,18 +14,20 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One channel of a call on its way into a recognizer: audio frames are queued as they arrive,
- * then decoded, checked for level faults, resampled and recognised on a shared worker pool, one
- * batch at a time so that many channels share few threads fairly. Frames are processed strictly in
- * the order {@link #offer} received them.
+ * then decoded, checked for level faults, resampled and recognised by a {@link RecognitionScheduler},
+ * one batch at a time, so that many channels share few threads fairly. Frames are processed strictly
+ * in the order {@link #offer} received them.
  *
- * <p>The queue is bounded in milliseconds of audio: a channel that falls behind real time beyond it
- * drops new frames, counts them and says so, rather than growing without bound.
+ * <p>Two bounds keep a channel's excess its own. Audio may arrive ahead of real time (counted from
+ * when the channel last was not ahead) by at most {@code maxAheadMillis}: a burst, such as frames a
+ * network held back; a frame beyond it is dropped. And the queue is bounded in milliseconds of
+ * audio: a channel that falls behind beyond it drops new frames. Either way the channel counts what it
+ * dropped and says so ({@code overloaded}), rather than growing without bound or slowing the others.
  *
  * <p>{@link #commit()} and {@link #clear()} (manual turn detection) take effect in order with the
  * frames around them. A {@link #tap} sees the results the session's listener sees, after it.
@@ -37,6 +39,9 @@ public final class RecognitionChannel {
     /** Frames whose arrival time is remembered: 20 s of 20 ms frames, well past any final's end of speech. */
     private static final int ARRIVALS = 1024;
 
+    /** How long a channel that sent audio too far ahead of real time goes after the others. */
+    private static final long AHEAD_PENALTY_NANOS = 10_000_000_000L;
+
     private final String name;
     private final String language;
     private final AudioFormat format;
@@ -44,16 +49,33 @@ public final class RecognitionChannel {
     /** Null when the recognizer wants no audio (archive-only): nothing is resampled or fed. */
     private final Resampler resampler;
     private final LevelMonitor levels;
-    private final Executor workers;
+    private final RecognitionScheduler scheduler;
     private final ChannelListener listener;
     private volatile ChannelListener tap;
     private final long maxQueuedBytes;
+    private final long maxAheadNanos;
+    /**
+     * When the audio taken so far would have finished arriving had it been sent at real time: a
+     * frame arriving while this lies more than {@code maxAheadNanos} ahead is dropped (the generic
+     * cell rate algorithm, at the rate of real time). Guarded by {@code this}.
+     */
+    private long realTimeNanos = System.nanoTime();
+    /** When audio was last dropped for arriving too far ahead of real time; guarded by {@code this}. */
+    private long aheadDropNanos;
+    private boolean aheadDropped;
+    /** The channel ended while it went after the others: it does so until it has finished. */
+    private volatile boolean endedAhead;
+    private volatile long lastOfferNanos = System.nanoTime();
+    /** Recognizer time this channel has used, for {@link RecognitionScheduler}; guarded by its lock. */
+    long usedNanos;
 
     private final Queue<Entry> queue = new ConcurrentLinkedQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean ended = new AtomicBoolean();
     private final AtomicLong bytesDropped = new AtomicLong();
+    /** Dropped since the last entry queued: becomes one gap entry before the next, so drops queue nothing. */
+    private final AtomicLong unqueuedGap = new AtomicLong();
     private volatile long lastDropReportNanos;
 
     // Owned by whichever worker runs the channel's turn; turns never overlap.
@@ -70,17 +92,27 @@ public final class RecognitionChannel {
     private final long[] arrivalNanos = new long[ARRIVALS];
     private int arrivalsNext;
     private int arrivalsSize;
+    private volatile boolean finishing;
     private volatile ChannelStats finalStats;
 
-    public RecognitionChannel(String name, String language, AudioFormat format, Recognizer recognizer,
-                              long maxQueuedMillis, int levelWindowMillis, Executor workers,
-                              ChannelListener listener) throws CapacityException {
+    /**
+     * @param trusted         whether the session came with an API key or from a telephony platform:
+     *                        its stream may use recognizer capacity reserved for such sessions
+     * @param maxQueuedMillis audio that may wait to be recognised
+     * @param maxAheadMillis  how far ahead of real time audio may arrive
+     * @throws CapacityException if the recognizer cannot open a stream now (engines that take their
+     *     resources with the first audio report a lack of them then, as an error {@code capacity})
+     */
+    public RecognitionChannel(String name, String language, AudioFormat format, Recognizer recognizer, boolean trusted,
+                              long maxQueuedMillis, long maxAheadMillis, int levelWindowMillis,
+                              RecognitionScheduler scheduler, ChannelListener listener) throws CapacityException {
         this.name = name;
         this.language = language;
         this.format = format;
-        this.workers = workers;
+        this.scheduler = scheduler;
         this.listener = listener;
         this.maxQueuedBytes = format.bytesFor(maxQueuedMillis);
+        this.maxAheadNanos = maxAheadMillis * 1_000_000L;
         this.resampler = recognizer.wantsAudio() ? new Resampler(format.sampleRate(), recognizer.sampleRate(format.sampleRate())) : null;
         this.levels = new LevelMonitor(format.sampleRate(), levelWindowMillis);
         try {
@@ -88,7 +120,7 @@ public final class RecognitionChannel {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
-        this.stream = recognizer.open(language, format.sampleRate(), new StreamListener());
+        this.stream = recognizer.openOnDemand(language, format.sampleRate(), trusted, new StreamListener());
     }
 
     public String name() { return name; }
@@ -105,11 +137,19 @@ public final class RecognitionChannel {
         if (ended.get()) {
             return false;
         }
+        long now = System.nanoTime();
+        lastOfferNanos = now;
+        if (!onTime(frame.length, now)) {
+            drop(frame, "is sending audio faster than real time, more than " + maxAheadNanos / 1_000_000
+                    + " ms ahead of it");
+            return false;
+        }
         if (queuedBytes.get() + frame.length > maxQueuedBytes) {
-            drop(frame);
+            drop(frame, "is more than " + format.millisOf(maxQueuedBytes) + " ms behind real time");
             return false;
         }
         queuedBytes.addAndGet(frame.length);
+        queueGap();
         queue.add(new Entry(frame, 0, System.nanoTime()));
         schedule();
         return true;
@@ -122,6 +162,7 @@ public final class RecognitionChannel {
      */
     public void skip(long bytes) {
         if (bytes > 0 && !ended.get()) {
+            queueGap();
             queue.add(new Entry(null, bytes, 0));
             schedule();
         }
@@ -158,6 +199,7 @@ public final class RecognitionChannel {
         if (ended.get()) {
             return false;
         }
+        queueGap();
         queue.add(marker);
         schedule();
         return true;
@@ -166,6 +208,8 @@ public final class RecognitionChannel {
     /** No more audio: once the queue is drained, the last utterance is finalised. Idempotent. */
     public void endOfInput() {
         if (ended.compareAndSet(false, true)) {
+            endedAhead = ahead();
+            queueGap();
             queue.add(Entry.END);
             schedule();
         }
@@ -212,32 +256,101 @@ public final class RecognitionChannel {
         }
     }
 
-    private void drop(byte[] frame) {
+    /** Takes a frame into the real-time account, unless it arrived too far ahead of real time. */
+    private synchronized boolean onTime(int bytes, long now) {
+        long start = Math.max(realTimeNanos, now);
+        if (start - now > maxAheadNanos) {
+            aheadDropNanos = now;
+            aheadDropped = true;
+            return false;
+        }
+        realTimeNanos = start + bytes * 1_000_000_000L / format.encoding().bytesPerSample() / format.sampleRate();
+        return true;
+    }
+
+    /** How far ahead of real time this channel's audio has arrived, in milliseconds; 0 when it is not. */
+    public long aheadMillis() {
+        long ahead;
+        synchronized (this) {
+            ahead = realTimeNanos - System.nanoTime();
+        }
+        return Math.max(0, ahead / 1_000_000);
+    }
+
+    /**
+     * True while the channel's audio arrives more than half its bound ahead of real time, for
+     * {@value #AHEAD_PENALTY_NANOS} ns after audio was last dropped for arriving beyond it, and until
+     * the end of a channel that ended so: its turns go after those of channels that keep to real time.
+     */
+    boolean ahead() {
+        if (endedAhead) {
+            return true;
+        }
+        synchronized (this) {
+            long now = System.nanoTime();
+            return (realTimeNanos - now) * 2 > maxAheadNanos || aheadDropped && now - aheadDropNanos < AHEAD_PENALTY_NANOS;
+        }
+    }
+
+    /** Milliseconds since a frame was last offered (or since the channel opened). */
+    public long millisSinceAudio() {
+        return (System.nanoTime() - lastOfferNanos) / 1_000_000;
+    }
+
+    /**
+     * Tells the recognizer, in order with the frames before, that no audio has arrived for a while
+     * ({@link RecognitionStream#idle}): an engine may give back what it holds. Returns false if the
+     * channel has ended.
+     */
+    public boolean idle() {
+        return mark(Entry.IDLE);
+    }
+
+    private void drop(byte[] frame, String why) {
         long total = bytesDropped.addAndGet(frame.length);
-        // The gap is recorded on the worker's timeline, in order with the frames around it.
-        queue.add(new Entry(null, frame.length, 0));
-        schedule();
+        // The gap is recorded on the worker's timeline, in order with the frames around it: queued
+        // before whatever is queued next.
+        unqueuedGap.addAndGet(frame.length);
         long now = System.nanoTime();
         if (now - lastDropReportNanos > 1_000_000_000L) {
             lastDropReportNanos = now;
-            listener.error(this, "overloaded", "The recognizer for channel '" + name
-                    + "' is more than " + format.millisOf(maxQueuedBytes) + " ms behind real time; "
+            listener.error(this, "overloaded", "Channel '" + name + "' " + why + "; "
                     + format.millisOf(total) + " ms of audio (" + total + " bytes) dropped so far.");
+        }
+    }
+
+    private void queueGap() {
+        long gap = unqueuedGap.getAndSet(0);
+        if (gap > 0) {
+            queue.add(new Entry(null, gap, 0));
         }
     }
 
     private void schedule() {
         if (scheduled.compareAndSet(false, true)) {
-            workers.execute(this::runTurn);
+            scheduler.submit(this);
         }
     }
 
-    private void runTurn() {
+    /** After a turn: queued again if there is more to do. */
+    void turnEnded() {
+        if (finalStats != null || finishing) {
+            return; // the stream is closed: nothing queued after the end is recognised
+        }
+        scheduled.set(false);
+        if (!queue.isEmpty()) {
+            schedule();
+        }
+    }
+
+    /** One turn on a scheduler thread: at most {@link #BATCH_MILLIS} of audio, and the markers among it. */
+    void runTurn() {
         long budget = format.bytesFor(BATCH_MILLIS);
         try {
             Entry entry;
             while (budget > 0 && (entry = queue.poll()) != null) {
                 if (entry == Entry.END) {
+                    finishing = true;
                     finish();
                     return;
                 }
@@ -248,6 +361,10 @@ public final class RecognitionChannel {
                 if (entry == Entry.CLEAR) {
                     stream.clear();
                     each(l -> l.cleared(this));
+                    continue;
+                }
+                if (entry == Entry.IDLE) {
+                    stream.idle(millisSinceAudio());
                     continue;
                 }
                 if (entry.audio() == null) {
@@ -264,10 +381,6 @@ public final class RecognitionChannel {
             }
         } catch (RuntimeException e) {
             listener.error(this, "recognizer_failed", "Recognition failed on channel '" + name + "': " + e.getMessage());
-        }
-        scheduled.set(false);
-        if (!queue.isEmpty()) {
-            schedule();
         }
     }
 
@@ -399,5 +512,6 @@ public final class RecognitionChannel {
         static final Entry END = new Entry(null, 0, 0);
         static final Entry COMMIT = new Entry(null, 0, 0);
         static final Entry CLEAR = new Entry(null, 0, 0);
+        static final Entry IDLE = new Entry(null, 0, 0);
     }
 }

@@ -40,6 +40,13 @@ public interface RecognitionStream extends AutoCloseable {
     default void clear() {
     }
 
+    /**
+     * No audio has arrived for {@code millis} (wall clock): an engine that takes its resources on
+     * demand may deliver the utterance in progress and give them back. By default nothing happens.
+     */
+    default void idle(long millis) {
+    }
+
     /** Releases the stream's decoder for reuse. The stream cannot be used afterwards. */
     @Override
     void close();

@@ -35,6 +35,21 @@ public interface Recognizer extends AutoCloseable {
      */
     RecognitionStream open(String language, int sourceRate, RecognitionListener listener) throws CapacityException;
 
+    /**
+     * Opens a stream for one channel of a session, which may hold the engine's resources (a decoder)
+     * only while it has speech to recognise: taken when audio that may be speech arrives, given back
+     * after a short silence. When it needs them and none is free it reports an error {@code capacity}
+     * to its listener and recognises nothing more. A {@code trusted} stream (a session with an API
+     * key, or from a telephony platform) may use capacity reserved for such streams. By default,
+     * {@link #open}: the stream holds its resources from now until it is closed.
+     *
+     * @throws CapacityException when the engine takes its resources now and none is free
+     */
+    default RecognitionStream openOnDemand(String language, int sourceRate, boolean trusted, RecognitionListener listener)
+            throws CapacityException {
+        return open(language, sourceRate, listener);
+    }
+
     /** How many streams can be open at once. */
     int capacity();
 

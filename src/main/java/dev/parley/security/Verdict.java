@@ -9,8 +9,9 @@ import java.util.Locale;
  *
  * @param reason  {@link Reason#OK} or why the credential was refused
  * @param message for the client: at most 120 bytes of UTF-8, so it fits a close reason (123 bytes)
+ * @param trusted the credential is an API key (a server-side client), not a token anyone may get
  */
-public record Verdict(Reason reason, String message) {
+public record Verdict(Reason reason, String message, boolean trusted) {
 
     public enum Reason {
         OK, MISSING, MALFORMED, FORGED, EXPIRED, REUSED,
@@ -24,6 +25,13 @@ public record Verdict(Reason reason, String message) {
     }
 
     public static final Verdict OK = new Verdict(Reason.OK, "OK");
+    /** Accepted, with an API key. */
+    public static final Verdict TRUSTED = new Verdict(Reason.OK, "OK", true);
+
+    /** Not trusted: a token, no credential where none is required, or a refusal. */
+    public Verdict(Reason reason, String message) {
+        this(reason, message, false);
+    }
 
     public Verdict {
         if (message.getBytes(StandardCharsets.UTF_8).length > 120) {

@@ -14,18 +14,23 @@ import java.util.Locale;
  */
 public final class WebSocketAuth {
 
+    private static final Runnable NOTHING = () -> { };
+
     private final TokenService tokens;
     private final boolean required;
     private final ParleyMeters meters;
+    private final AnonymousConnections anonymous;
 
     public WebSocketAuth(TokenService tokens, AuthSettings settings) {
-        this(tokens, settings, ParleyMeters.none());
+        this(tokens, settings, ParleyMeters.none(), new AnonymousConnections(AnonymousConnections.DEFAULT_MAX_PER_ADDRESS,
+                settings.trustForwardedFor()));
     }
 
-    public WebSocketAuth(TokenService tokens, AuthSettings settings, ParleyMeters meters) {
+    public WebSocketAuth(TokenService tokens, AuthSettings settings, ParleyMeters meters, AnonymousConnections anonymous) {
         this.tokens = tokens;
         this.required = settings.required();
         this.meters = meters;
+        this.anonymous = anonymous;
         List<String> reasons = new ArrayList<>();
         for (Verdict.Reason reason : Verdict.Reason.values()) {
             if (reason != Verdict.Reason.OK) {
@@ -35,12 +40,30 @@ public final class WebSocketAuth {
         meters.tokens(reasons);
     }
 
-    /** The verdict for one upgrade; a token is used up by it. Either argument may be null. */
+    /**
+     * Admits a connection that {@link #check} accepted: one that is not {@link Verdict#trusted()
+     * trusted} counts against its client address's bound ({@link AnonymousConnections}). Returns what
+     * to run once the connection has closed, or null when the address has too many open.
+     */
+    public Runnable admit(Verdict verdict, String remoteAddress, String forwardedFor) {
+        return verdict.trusted() ? NOTHING : anonymous.tryOpen(remoteAddress, forwardedFor);
+    }
+
+    /** What a connection refused by {@link #admit} is told: fits a close frame. */
+    public String tooManyFromAddress() {
+        return anonymous.refusal();
+    }
+
+    /**
+     * The verdict for one upgrade; a token is used up by it. Either argument may be null. A
+     * configured API key gives {@link Verdict#TRUSTED} (also where no credential is required).
+     */
     public Verdict check(String queryToken, String authorization) {
+        String bearer = bearer(authorization);
         if (!required) {
-            return Verdict.OK;
+            return bearer != null && tokens.redeemApiKey(bearer).ok() ? Verdict.TRUSTED : Verdict.OK;
         }
-        Verdict verdict = verdict(queryToken, bearer(authorization));
+        Verdict verdict = verdict(queryToken, bearer);
         if (!verdict.ok()) {
             meters.tokenRefused(verdict.reason().code());
         }
@@ -52,7 +75,10 @@ public final class WebSocketAuth {
             return tokens.redeem(queryToken);
         }
         Verdict apiKey = tokens.redeemApiKey(bearer);
-        return apiKey.ok() || !TokenService.looksLikeToken(bearer) ? apiKey : tokens.redeem(bearer);
+        if (apiKey.ok()) {
+            return Verdict.TRUSTED;
+        }
+        return !TokenService.looksLikeToken(bearer) ? apiKey : tokens.redeem(bearer);
     }
 
     /** The credential of an {@code Authorization: Bearer} header (scheme case-insensitive, RFC 9110), or null. */

@@ -27,11 +27,13 @@ public final class CallSession implements ChannelListener {
     private final String id;
     private final SessionSettings settings;
     private final String recognizer;
+    private final boolean trusted;
     /** The client until the session is closed; then none, see {@link #closeIfDone()}. */
     private volatile ClientConnection client;
     private final SessionRegistry registry;
     private final Instant startedAt = Instant.now();
-    private final Map<String, RecognitionChannel> channels = new LinkedHashMap<>();
+    /** Replaced, never changed, as channels are added: read from any thread (the sweeper's too). */
+    private volatile Map<String, RecognitionChannel> channels = Map.of();
     private final SerialExecutor outbox;
 
     private long seq;
@@ -56,10 +58,12 @@ public final class CallSession implements ChannelListener {
         }
     };
 
-    CallSession(String id, SessionSettings settings, String recognizer, ClientConnection client, SessionRegistry registry) {
+    CallSession(String id, SessionSettings settings, String recognizer, boolean trusted, ClientConnection client,
+                SessionRegistry registry) {
         this.id = id;
         this.settings = settings;
         this.recognizer = recognizer;
+        this.trusted = trusted;
         this.client = client;
         this.registry = registry;
         this.metadata = settings.metadata();
@@ -71,6 +75,9 @@ public final class CallSession implements ChannelListener {
     public SessionSettings settings() { return settings; }
 
     public ClientConnection client() { return client; }
+
+    /** Opened with an API key, or by a telephony platform, rather than with a token. */
+    public boolean trusted() { return trusted; }
 
     public State state() { return state; }
 
@@ -84,7 +91,11 @@ public final class CallSession implements ChannelListener {
     public Map<String, String> metadata() { return metadata; }
 
     void addChannel(RecognitionChannel channel) {
-        channels.put(channel.name(), channel);
+        synchronized (this) {
+            Map<String, RecognitionChannel> more = new LinkedHashMap<>(channels);
+            more.put(channel.name(), channel);
+            channels = java.util.Collections.unmodifiableMap(more);
+        }
     }
 
     /** Stamps a draft with this session's identity and next {@code seq}, and hands it to the event routes. */
@@ -228,9 +239,13 @@ public final class CallSession implements ChannelListener {
         emit(SessionEvent.of("warning").channel(channel.name()).field("code", code).field("message", message));
     }
 
+    /** An error of a channel; {@code capacity} (audio came and no recognizer was free for it) ends the session. */
     @Override
     public void error(RecognitionChannel channel, String code, String message) {
         emit(SessionEvent.of("error").channel(channel.name()).field("code", code).field("message", message));
+        if ("capacity".equals(code)) {
+            end("capacity", 1013);
+        }
     }
 
     @Override

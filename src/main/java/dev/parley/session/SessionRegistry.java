@@ -3,6 +3,7 @@ package dev.parley.session;
 import dev.parley.metrics.ParleyMeters;
 import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionChannel;
+import dev.parley.realtime.RecognitionScheduler;
 import dev.parley.realtime.Recognizer;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -31,12 +32,14 @@ public final class SessionRegistry extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
     private static final int CLOSED_REMEMBERED = 1000;
+    /** A channel without audio this long is told so every sweep, so its recognizer can give back what it holds. */
+    private static final long IDLE_HINT_MS = 1000;
 
     private final Recognizer recognizer;
     private final Function<String, Set<String>> reachableTargets;
     private final Map<String, String> engines;
     private final SessionLimits limits;
-    private final ExecutorService workers;
+    private final RecognitionScheduler workers;
     private final ExecutorService eventThreads;
     private final ScheduledExecutorService sweeper;
     private final Map<String, CallSession> open = new ConcurrentHashMap<>();
@@ -48,6 +51,8 @@ public final class SessionRegistry extends ServiceSupport {
     });
     private final EventBus events = new EventBus();
     private final ParleyMeters meters;
+    /** Open sessions that are not trusted; guarded by {@code open}. */
+    private int anonymousOpen;
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
@@ -60,7 +65,7 @@ public final class SessionRegistry extends ServiceSupport {
         this.engines = Map.copyOf(engines);
         this.reachableTargets = reachableTargets;
         this.limits = limits;
-        this.workers = Executors.newFixedThreadPool(workerThreads, daemonThreads("parley-recognizer"));
+        this.workers = new RecognitionScheduler(workerThreads, "parley-recognizer");
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("parley-session-sweeper"));
         this.eventThreads = Executors.newFixedThreadPool(Math.max(2, workerThreads), daemonThreads("parley-events"));
         meters.sessions(this, SessionRegistry::openSessions);
@@ -85,12 +90,20 @@ public final class SessionRegistry extends ServiceSupport {
         return events;
     }
 
+    /** Opens a trusted session: one from a telephony platform, or a client with an API key. See {@link #open(SessionSettings, ClientConnection, boolean)}. */
+    public CallSession open(SessionSettings settings, ClientConnection client) {
+        return open(settings, client, true);
+    }
+
     /**
      * Opens a session and its recognition channels. When the server is full, the session is
      * returned already ending, with an {@code error} of code {@code capacity}: the caller never waits.
+     * A session that is not {@code trusted} (opened with a token) cannot take the last
+     * {@code parley.session.reserved-for-trusted} session slots, nor the recognizer capacity reserved
+     * for trusted sessions.
      */
-    public CallSession open(SessionSettings settings, ClientConnection client) {
-        CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), client, this);
+    public CallSession open(SessionSettings settings, ClientConnection client, boolean trusted) {
+        CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), trusted, client, this);
         for (String channel : settings.channels()) {
             String source = settings.sourceOf(channel);
             Set<String> reachable = reachableTargets.apply(source);
@@ -107,16 +120,29 @@ public final class SessionRegistry extends ServiceSupport {
                 }
             }
         }
-        if (open.size() >= limits.maxSessions()) {
-            refuse(session, "Parley is at its limit of " + limits.maxSessions()
-                    + " concurrent sessions (parley.session.max-sessions). Try again later.");
-            return session;
+        synchronized (open) {
+            if (open.size() >= limits.maxSessions()) {
+                refuse(session, "Parley is at its limit of " + limits.maxSessions()
+                        + " concurrent sessions (parley.session.max-sessions). Try again later.");
+                return session;
+            }
+            int shared = limits.maxSessions() - limits.reservedForTrusted();
+            if (!trusted && anonymousOpen >= shared) {
+                refuse(session, "Parley is at its limit of " + shared + " concurrent sessions opened with a token ("
+                        + limits.reservedForTrusted() + " of parley.session.max-sessions are for API keys and telephony,"
+                        + " parley.session.reserved-for-trusted). Try again later.");
+                return session;
+            }
+            open.put(session.id(), session);
+            if (!trusted) {
+                anonymousOpen++;
+            }
         }
-        open.put(session.id(), session);
         try {
             for (String channel : settings.channels()) {
-                session.addChannel(new RecognitionChannel(channel, settings.sourceOf(channel), settings.format(), recognizer,
-                        limits.maxQueuedAudio().toMillis(), (int) limits.levelWindow().toMillis(), workers, session));
+                session.addChannel(new RecognitionChannel(channel, settings.sourceOf(channel), settings.format(), recognizer, trusted,
+                        limits.maxQueuedAudio().toMillis(), limits.maxAhead().toMillis(),
+                        (int) limits.levelWindow().toMillis(), workers, session));
             }
         } catch (CapacityException e) {
             refuse(session, e.getMessage());
@@ -178,7 +204,11 @@ public final class SessionRegistry extends ServiceSupport {
     }
 
     void closed(CallSession session) {
-        open.remove(session.id());
+        synchronized (open) {
+            if (open.remove(session.id()) != null && !session.trusted()) {
+                anonymousOpen--;
+            }
+        }
         closed.put(session.id(), session);
     }
 
@@ -205,6 +235,7 @@ public final class SessionRegistry extends ServiceSupport {
         json.put("started_at", session.startedAt().toString());
         json.put("limits", Map.of(
                 "max_queued_audio_ms", limits.maxQueuedAudio().toMillis(),
+                "max_ahead_ms", limits.maxAhead().toMillis(),
                 "idle_timeout_s", limits.idleTimeout().toSeconds(),
                 "max_duration_s", limits.maxDuration().toSeconds()));
         return json;
@@ -220,6 +251,11 @@ public final class SessionRegistry extends ServiceSupport {
         for (CallSession session : open.values()) {
             if (session.state() != CallSession.State.OPEN) {
                 continue;
+            }
+            for (RecognitionChannel channel : session.channels()) {
+                if (channel.millisSinceAudio() >= IDLE_HINT_MS) {
+                    channel.idle(); // the recognizer may give back what the channel holds
+                }
             }
             if (session.idleNanos() > idleLimit) {
                 session.rejectInput("idle_timeout", "No audio for " + limits.idleTimeout().toSeconds()
@@ -241,7 +277,7 @@ public final class SessionRegistry extends ServiceSupport {
         while (!open.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        workers.shutdownNow();
+        workers.close();
         eventThreads.shutdown();
         eventThreads.awaitTermination(5, TimeUnit.SECONDS);
         recognizer.close();

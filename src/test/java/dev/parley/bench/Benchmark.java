@@ -253,6 +253,10 @@ public final class Benchmark {
         env.put("PARLEY_AUTH_RATE_LIMIT_PER_MINUTE", "100000");
         env.put("PARLEY_AUTH_RATE_LIMIT_BURST", "10000");
         env.put("PARLEY_SESSION_MAX_SESSIONS", Integer.toString(maxN + 10));
+        // every session has a token from this one address: nothing kept for API keys, no bound per address
+        env.put("PARLEY_SESSION_RESERVED_FOR_TRUSTED", "0");
+        env.put("PARLEY_RECOGNIZER_POCKETSPHINX_RESERVED_FOR_TRUSTED", "0");
+        env.put("PARLEY_AUTH_MAX_ANONYMOUS_PER_ADDRESS", Integer.toString(maxN + 10));
         if (mode.equals("archive-only")) {
             env.put("PARLEY_RECOGNIZER", "none");
         } else {

@@ -42,8 +42,8 @@ class WebSocketAuthTest {
 
     @Test
     void aConfiguredApiKeyOpensAsBearerButNotInTheQuery() {
-        assertEquals(Verdict.OK, auth.check(null, "Bearer " + API_KEY));
-        assertEquals(Verdict.OK, auth.check(null, "Bearer " + API_KEY), "an API key is not used up");
+        assertEquals(Verdict.TRUSTED, auth.check(null, "Bearer " + API_KEY), "an API key is trusted, a token is not");
+        assertEquals(Verdict.TRUSTED, auth.check(null, "Bearer " + API_KEY), "an API key is not used up");
         assertEquals(Verdict.Reason.FORGED, auth.check(null, "Bearer " + API_KEY + "x").reason());
         assertEquals(Verdict.Reason.MALFORMED, auth.check(API_KEY, null).reason(), "URLs end up in logs");
     }

@@ -52,6 +52,9 @@ public final class ParleyServer implements AutoCloseable {
         // not switch authentication off.
         settings.put("parley.auth.rate-limit.per-minute", "100000");
         settings.put("parley.auth.rate-limit.burst", "10000");
+        settings.put("parley.auth.max-anonymous-per-address", "10000");
+        // Tests send audio faster than real time, to be quick: a test of that bound sets it back.
+        settings.put("parley.session.max-ahead-ms", "3600000");
         // Two decoders warm is enough for most tests, and spares the CPU the others would cost.
         settings.put("parley.recognizer.pocketsphinx.warm-decoders", "2");
         settings.put("parley.archive.dir", Files.createTempDirectory(Path.of("target"), "archive").toString());

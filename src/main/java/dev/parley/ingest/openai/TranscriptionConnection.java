@@ -63,6 +63,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private final Vertx vertx;
     private final SessionRegistry sessions;
     private final TranscriptionRequest request;
+    private final boolean trusted;
     private final SessionConfig config;
     private final String sessionId = ServerEvents.id("sess_");
     private final long expiresAt;
@@ -72,6 +73,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private RecognitionChannel channel;
     /** Client messages that arrived while the session was opening, in order. */
     private final ArrayDeque<String> held = new ArrayDeque<>();
+    /** Audio appended but not yet sent to the recognizer, in frames: it waits while the recognizer asks for a pause. */
+    private final ArrayDeque<byte[]> unrouted = new ArrayDeque<>();
     /** Audio appended so far, in wire bytes (G.711: one a sample). */
     private long appendedBytes;
     /** Where the buffer was last committed or cleared, in milliseconds of audio appended. */
@@ -106,13 +109,14 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private long manualEndMs = -1;
 
     TranscriptionConnection(TranscriptionConsumer consumer, ServerWebSocket ws, Context ctx, SessionRegistry sessions,
-                            TranscriptionRequest request, String model) {
+                            TranscriptionRequest request, String model, boolean trusted) {
         this.consumer = consumer;
         this.ws = ws;
         this.ctx = ctx;
         this.vertx = ctx.owner();
         this.sessions = sessions;
         this.request = request;
+        this.trusted = trusted;
         this.config = new SessionConfig(model, request.source());
         this.expiresAt = Instant.now().plus(sessions.limits().maxDuration()).getEpochSecond();
     }
@@ -284,7 +288,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         cancel(idleTimer);
         SessionSettings settings = new SessionSettings("realtime", config.language(), request.targets(),
                 config.parleyFormat(), List.of(CHANNEL), request.metadata(), request.record());
-        vertx.executeBlocking(() -> sessions.open(settings, this), false).onComplete(result -> {
+        vertx.executeBlocking(() -> sessions.open(settings, this, trusted), false).onComplete(result -> {
             if (result.failed()) {
                 LOG.error("Could not open a session", result.cause());
                 sendError("server_error", "internal", "The server could not open a session.", null, null);
@@ -319,12 +323,31 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         }
         appendedBytes += SessionConfig.PCMA.equals(config.formatType()) ? bytes.length / 2 : bytes.length;
         int frame = (int) session.settings().format().bytesFor(1000);
-        for (int off = 0; off < bytes.length && phase == Phase.OPEN; off += frame) {
+        for (int off = 0; off < bytes.length; off += frame) {
             int len = Math.min(frame, bytes.length - off);
-            byte[] part = off == 0 && len == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, off, off + len);
-            route(part);
+            unrouted.add(off == 0 && len == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, off, off + len));
+        }
+        routeUnrouted();
+    }
+
+    /** Sends appended audio to the recognizer while it keeps up, then pauses the socket if need be. */
+    private void routeUnrouted() {
+        while (!unrouted.isEmpty() && phase == Phase.OPEN && !mustWait(2)) {
+            route(unrouted.poll());
+        }
+        if (phase != Phase.OPEN) {
+            unrouted.clear();
         }
         applyBackpressure();
+    }
+
+    /**
+     * True while the recognizer is more than 1/{@code fraction} of its queue behind, or the audio more
+     * than 1/{@code fraction} of its bound ahead of real time.
+     */
+    private boolean mustWait(int fraction) {
+        return channel.queuedMillis() > sessions.limits().maxQueuedAudio().toMillis() / fraction
+                || channel.aheadMillis() > sessions.limits().maxAhead().toMillis() / fraction;
     }
 
     /** PCM16 arrives as bytes: a sample split across two appends is put back together. */
@@ -351,18 +374,20 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
 
     /**
      * A client may send audio faster than real time (a file): rather than let the channel drop it,
-     * stop reading the socket while the recognizer is more than half its queue behind.
+     * hold it and stop reading the socket while the recognizer is more than half its queue behind, or
+     * the audio more than half its bound ahead of real time ({@code parley.session.max-ahead-ms}): a
+     * file is recognised at the pace of real time plus that burst, and nothing of it is dropped.
      */
     private void applyBackpressure() {
-        long limit = sessions.limits().maxQueuedAudio().toMillis();
-        if (pauseTimer >= 0 || channel.queuedMillis() <= limit / 2) {
+        if (pauseTimer >= 0 || unrouted.isEmpty() && !mustWait(2)) {
             return;
         }
         ws.pause();
         pauseTimer = vertx.setPeriodic(20, id -> {
-            if (phase != Phase.OPEN || channel.queuedMillis() <= limit / 4) {
+            if (phase != Phase.OPEN || !mustWait(4)) {
                 vertx.cancelTimer(id);
                 pauseTimer = -1;
+                routeUnrouted();
                 drainHeld();
                 if (pauseTimer < 0 && !ws.isClosed()) {
                     ws.resume();

@@ -76,10 +76,21 @@ final class TranscriptionConsumer extends WebSocketIngest {
             refuse(rc, 401, "invalid_request_error", "invalid_api_key", verdict.message());
             return;
         }
+        // A connection with a token counts against its address's bound until it closes.
+        Runnable admitted = auth.admit(verdict, rc.request().remoteAddress().hostAddress(),
+                rc.request().getHeader("X-Forwarded-For"));
+        if (admitted == null) {
+            refuse(rc, 429, "invalid_request_error", "rate_limit_exceeded", auth.tooManyFromAddress());
+            return;
+        }
+        rc.request().connection().closeHandler(v -> admitted.run());
         rc.request().toWebSocket().onSuccess(ws -> {
             Context ctx = Vertx.currentContext();
-            new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name()).start();
-        }).onFailure(e -> LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage()));
+            new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name(), verdict.trusted()).start();
+        }).onFailure(e -> {
+            admitted.run();
+            LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage());
+        });
     }
 
     private static void refuse(RoutingContext rc, int status, String type, String code, String message) {

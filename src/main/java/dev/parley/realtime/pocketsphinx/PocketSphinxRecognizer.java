@@ -37,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * was such a guess, or that turns out far from its own, is decoded again with its own mean before
  * its final is delivered ({@link PocketSphinxStream}), so the first caller of a kind, or an unusual
  * one, is not misrecognised for want of a prior.
+ *
+ * <p>Sessions' channels open their streams with {@link #openOnDemand}: such a stream holds a decoder
+ * only while there is speech to recognise. It takes one when audio that may be speech arrives and
+ * gives it back after {@code release-after-ms} without speech (or without audio), keeping its own
+ * cepstral mean for the next one; so a connection that sends nothing, or silence, holds no decoder.
+ * Of the {@code pool-size} decoders, {@code reserved-for-trusted} are for trusted streams (sessions
+ * with an API key, telephony) only: streams of sessions opened with a token hold at most the rest.
  */
 public final class PocketSphinxRecognizer implements Recognizer {
 
@@ -56,7 +63,8 @@ public final class PocketSphinxRecognizer implements Recognizer {
     private final ArrayDeque<NativeDecoder> idle = new ArrayDeque<>();
     private int existing;      // decoders built or being built (never above pool-size)
     private int warmBuilding;  // of which the warm-up thread is building now
-    private int inUse;         // open streams (including ones whose decoder is being built)
+    private int inUse;         // decoders held by streams (including ones being built for them)
+    private int anonymousInUse; // of which held by streams that are not trusted
     private int waiting;       // opens waiting for a warm-up build
     private boolean closed;
     private final Thread warmup;
@@ -129,6 +137,31 @@ public final class PocketSphinxRecognizer implements Recognizer {
     @Override
     public RecognitionStream open(String language, int sourceRate, RecognitionListener listener)
             throws CapacityException {
+        check(language, sourceRate, listener);
+        PocketSphinxStream stream = new PocketSphinxStream(this, listener, settings, sourceRate, true, false);
+        stream.attach();
+        return stream;
+    }
+
+    /**
+     * Opens a stream that takes a decoder when audio that may be speech arrives and gives it back in
+     * silence ({@link PocketSphinxStream}); never throws {@link CapacityException}: a stream that
+     * finds no decoder free reports an error {@code capacity} to its listener.
+     *
+     * @param trusted whether the stream may take the decoders reserved for trusted sessions
+     */
+    @Override
+    public RecognitionStream openOnDemand(String language, int sourceRate, boolean trusted, RecognitionListener listener) {
+        check(language, sourceRate, listener);
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("The pocketsphinx recognizer is closed");
+            }
+        }
+        return new PocketSphinxStream(this, listener, settings, sourceRate, trusted, true);
+    }
+
+    private static void check(String language, int sourceRate, RecognitionListener listener) {
         Objects.requireNonNull(listener, "listener");
         if (sourceRate < 1) {
             throw new IllegalArgumentException("source sample rate must be positive, not " + sourceRate);
@@ -137,6 +170,15 @@ public final class PocketSphinxRecognizer implements Recognizer {
         if (!LANGUAGES.contains(lang)) {
             throw new IllegalArgumentException("pocketsphinx recognises only English (en), not '" + language + "'");
         }
+    }
+
+    /**
+     * An idle decoder for a stream, or one built now (~1 s) if fewer than {@code pool-size} exist.
+     *
+     * @throws CapacityException at once when {@code pool-size} decoders are held, or, for a stream that
+     *     is not trusted, all but the {@code reserved-for-trusted} ones
+     */
+    NativeDecoder acquire(boolean trusted) throws CapacityException {
         NativeDecoder decoder = null;
         boolean buildOwn = false;
         synchronized (lock) {
@@ -149,13 +191,23 @@ public final class PocketSphinxRecognizer implements Recognizer {
                         + PocketSphinxSettings.key("pool-size") + " (each decoder needs ~90 MB) or retry"
                         + " when a stream closes");
             }
+            int shared = settings.poolSize() - settings.reservedForTrusted();
+            if (!trusted && anonymousInUse >= shared) {
+                throw new CapacityException("All " + shared + " pocketsphinx decoders that sessions opened with a"
+                        + " token may use are in use (" + inUse + " of " + settings.poolSize() + " in all; "
+                        + settings.reservedForTrusted() + " are for API-key and telephony sessions, "
+                        + PocketSphinxSettings.key("reserved-for-trusted") + "); retry when a speaker pauses");
+            }
             inUse++;
+            if (!trusted) {
+                anonymousInUse++;
+            }
             // Invariant: existing == idle + decoders of open streams + warmBuilding. A decoder the
             // warm-up thread is building is as good as idle: wait for it (< 1 s) rather than build
             // a second one, one waiter per build in progress; otherwise build while slots remain.
             while (true) {
                 if (closed) {
-                    inUse--;
+                    unhold(trusted);
                     throw new IllegalStateException("The pocketsphinx recognizer is closed");
                 }
                 if (!idle.isEmpty()) {
@@ -167,7 +219,7 @@ public final class PocketSphinxRecognizer implements Recognizer {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
-                        inUse--;
+                        unhold(trusted);
                         Thread.currentThread().interrupt();
                         throw new IllegalStateException("Interrupted while a pocketsphinx decoder was being built", e);
                     } finally {
@@ -176,7 +228,7 @@ public final class PocketSphinxRecognizer implements Recognizer {
                     continue;
                 }
                 if (existing >= settings.poolSize()) { // cannot happen while the invariant holds
-                    inUse--;
+                    unhold(trusted);
                     throw new CapacityException("No pocketsphinx decoder is free (" + existing + " of "
                             + settings.poolSize() + " exist); raise " + PocketSphinxSettings.key("pool-size"));
                 }
@@ -191,7 +243,7 @@ public final class PocketSphinxRecognizer implements Recognizer {
             } catch (RuntimeException | Error e) {
                 synchronized (lock) {
                     existing--;
-                    inUse--;
+                    unhold(trusted);
                     lock.notifyAll();
                 }
                 throw e;
@@ -201,7 +253,7 @@ public final class PocketSphinxRecognizer implements Recognizer {
                 closedMeanwhile = closed;
                 if (closedMeanwhile) {
                     existing--;
-                    inUse--;
+                    unhold(trusted);
                 }
             }
             if (closedMeanwhile) {
@@ -209,21 +261,20 @@ public final class PocketSphinxRecognizer implements Recognizer {
                 throw new IllegalStateException("The pocketsphinx recognizer is closed");
             }
         }
-        CmnPrior prior = null;
-        CmnPrior.Start start = null;
-        try {
-            decoder.startStream();
-            if (decoder.cmnControl()) {
-                NativeDecoder d = decoder;
-                prior = cmnPriors.computeIfAbsent(sourceRate, r -> new CmnPrior(d.cmnInit()));
-                start = prior.start();
-                decoder.setCmn(start.mean());
-            }
-        } catch (RuntimeException e) {
-            release(decoder, true);
-            throw e;
+        return decoder;
+    }
+
+    /** Inside the lock: a decoder counted as held is not. */
+    private void unhold(boolean trusted) {
+        inUse--;
+        if (!trusted) {
+            anonymousInUse--;
         }
-        return new PocketSphinxStream(this, decoder, listener, settings, prior, start);
+    }
+
+    /** The cepstral-mean prior of streams whose audio arrives at {@code sourceRate}. */
+    CmnPrior prior(int sourceRate, NativeDecoder decoder) {
+        return cmnPriors.computeIfAbsent(sourceRate, r -> new CmnPrior(decoder.cmnInit()));
     }
 
     @Override
@@ -290,11 +341,11 @@ public final class PocketSphinxRecognizer implements Recognizer {
         }
     }
 
-    /** Called by a stream's close(): the decoder's utterance is already ended. */
-    void release(NativeDecoder decoder, boolean discard) {
+    /** Called by a stream that gives its decoder back: the decoder's utterance is already ended. */
+    void release(NativeDecoder decoder, boolean discard, boolean trusted) {
         boolean free;
         synchronized (lock) {
-            inUse--;
+            unhold(trusted);
             free = closed || discard;
             if (free) {
                 existing--;

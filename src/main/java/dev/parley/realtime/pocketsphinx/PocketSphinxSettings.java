@@ -51,6 +51,8 @@ public final class PocketSphinxSettings {
     public static final int DEFAULT_VAD_PRESPEECH_MS = 200;
     public static final int DEFAULT_POOL_SIZE = 2;
     public static final int DEFAULT_WARM_DECODERS = 1;
+    /** Silence after which a stream gives its decoder back. */
+    public static final int DEFAULT_RELEASE_AFTER_MS = 2000;
 
     /** Milliseconds per PocketSphinx frame (-frate 100). */
     static final int FRAME_MS = 10;
@@ -78,6 +80,8 @@ public final class PocketSphinxSettings {
     private final int vadPrespeechMs;
     private final int poolSize;
     private final int warmDecoders;
+    private final int reservedForTrusted;
+    private final int releaseAfterMs;
     private final String logFile;
     private final Map<String, String> extraArgs;
 
@@ -145,6 +149,18 @@ public final class PocketSphinxSettings {
                     + key("pool-size") + " (" + b.poolSize + "); lower it or raise " + key("pool-size"));
         }
         this.warmDecoders = b.warmDecoders;
+        int reserved = b.reservedForTrusted < 0 ? b.poolSize / 4 : b.reservedForTrusted;
+        if (b.reservedForTrusted < -1 || reserved > b.poolSize) {
+            throw invalid("reserved-for-trusted", b.reservedForTrusted, "the decoders that sessions with a token"
+                    + " cannot take must be 0 to " + key("pool-size") + " (" + b.poolSize + "); by default a quarter"
+                    + " of it");
+        }
+        this.reservedForTrusted = reserved;
+        if (b.releaseAfterMs < 100 || b.releaseAfterMs > 600_000) {
+            throw invalid("release-after-ms", b.releaseAfterMs, "the silence after which a stream gives its"
+                    + " decoder back must be 100 to 600000 ms (default " + DEFAULT_RELEASE_AFTER_MS + ")");
+        }
+        this.releaseAfterMs = b.releaseAfterMs;
         this.logFile = b.logFile == null || b.logFile.isBlank() ? null : b.logFile.trim();
         this.extraArgs = validateExtraArgs(b.extraArgs);
     }
@@ -177,6 +193,8 @@ public final class PocketSphinxSettings {
         b.vadPrespeechMs = vadPrespeechMs;
         b.poolSize = poolSize;
         b.warmDecoders = warmDecoders;
+        b.reservedForTrusted = reservedForTrusted;
+        b.releaseAfterMs = releaseAfterMs;
         b.logFile = logFile;
         b.extraArgs = new LinkedHashMap<>(extraArgs);
         return b;
@@ -186,7 +204,8 @@ public final class PocketSphinxSettings {
      * Reads the settings from properties named {@code parley.recognizer.pocketsphinx.<key>}; a key
      * whose lookup returns null or blank keeps its default. Keys: {@code model-dir, lm, dict, beam,
      * wbeam, pbeam, lw, maxhmmpf, fwdflat, bestpath, pl-window, endpoint-silence-ms, vad-threshold,
-     * vad-start-speech-ms, vad-prespeech-ms, pool-size, warm-decoders, log-file} (C library log,
+     * vad-start-speech-ms, vad-prespeech-ms, pool-size, warm-decoders, reserved-for-trusted,
+     * release-after-ms, log-file} (C library log,
      * silenced when unset) and {@code extra-args} (further PocketSphinx options, e.g.
      * {@code "-silprob 0.1 -wip 0.5"}).
      *
@@ -217,6 +236,10 @@ public final class PocketSphinxSettings {
         if ((v = get(lookup, "vad-prespeech-ms")) != null) b.vadPrespeechMs(integer("vad-prespeech-ms", v));
         if ((v = get(lookup, "pool-size")) != null) b.poolSize(integer("pool-size", v));
         if ((v = get(lookup, "warm-decoders")) != null) b.warmDecoders(integer("warm-decoders", v));
+        if ((v = get(lookup, "reserved-for-trusted")) != null) {
+            b.reservedForTrusted(integer("reserved-for-trusted", v));
+        }
+        if ((v = get(lookup, "release-after-ms")) != null) b.releaseAfterMs(integer("release-after-ms", v));
         if ((v = get(lookup, "log-file")) != null) b.logFile(v);
         if ((v = get(lookup, "extra-args")) != null) b.extraArgs(parseExtraArgs(v));
         return b.build();
@@ -287,6 +310,13 @@ public final class PocketSphinxSettings {
     public int vadPrespeechMs() { return vadPrespeechMs; }
     public int poolSize() { return poolSize; }
     public int warmDecoders() { return warmDecoders; }
+    /**
+     * Decoders that only trusted streams (sessions with an API key, telephony) may take: streams of
+     * sessions opened with a token hold at most {@code pool-size} minus these.
+     */
+    public int reservedForTrusted() { return reservedForTrusted; }
+    /** Audio without speech (or wall-clock time without audio) after which a stream gives its decoder back. */
+    public int releaseAfterMs() { return releaseAfterMs; }
     /** File for the C libraries' log, or null (the default) to silence it. */
     public String logFile() { return logFile; }
     /** Further PocketSphinx options ({@code "-name" -> "value"}), unmodifiable, in order. */
@@ -296,6 +326,7 @@ public final class PocketSphinxSettings {
     public String toString() {
         return "PocketSphinxSettings[" + String.join(" ", toArgs())
                 + ", pool-size=" + poolSize + ", warm-decoders=" + warmDecoders
+                + ", reserved-for-trusted=" + reservedForTrusted + ", release-after-ms=" + releaseAfterMs
                 + (logFile == null ? "" : ", log-file=" + logFile) + "]";
     }
 
@@ -305,12 +336,14 @@ public final class PocketSphinxSettings {
         if (!(o instanceof PocketSphinxSettings)) return false;
         PocketSphinxSettings s = (PocketSphinxSettings) o;
         return java.util.Arrays.equals(toArgs(), s.toArgs()) && poolSize == s.poolSize
-                && warmDecoders == s.warmDecoders && Objects.equals(logFile, s.logFile);
+                && warmDecoders == s.warmDecoders && reservedForTrusted == s.reservedForTrusted
+                && releaseAfterMs == s.releaseAfterMs && Objects.equals(logFile, s.logFile);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(java.util.Arrays.hashCode(toArgs()), poolSize, warmDecoders, logFile);
+        return Objects.hash(java.util.Arrays.hashCode(toArgs()), poolSize, warmDecoders, reservedForTrusted,
+                releaseAfterMs, logFile);
     }
 
     /** Mutable builder; {@link #build()} validates. */
@@ -332,6 +365,8 @@ public final class PocketSphinxSettings {
         private int vadPrespeechMs = DEFAULT_VAD_PRESPEECH_MS;
         private int poolSize = DEFAULT_POOL_SIZE;
         private int warmDecoders = DEFAULT_WARM_DECODERS;
+        private int reservedForTrusted = -1; // a quarter of pool-size
+        private int releaseAfterMs = DEFAULT_RELEASE_AFTER_MS;
         private String logFile;
         private Map<String, String> extraArgs = new LinkedHashMap<>();
 
@@ -354,6 +389,8 @@ public final class PocketSphinxSettings {
         public Builder vadPrespeechMs(int v) { vadPrespeechMs = v; return this; }
         public Builder poolSize(int v) { poolSize = v; return this; }
         public Builder warmDecoders(int v) { warmDecoders = v; return this; }
+        public Builder reservedForTrusted(int v) { reservedForTrusted = v; return this; }
+        public Builder releaseAfterMs(int v) { releaseAfterMs = v; return this; }
         public Builder logFile(String v) { logFile = v; return this; }
         /** Replaces the extra args ({@code "-name" -> "value"}). */
         public Builder extraArgs(Map<String, String> v) {
@@ -525,6 +562,7 @@ public final class PocketSphinxSettings {
     public static Set<String> keys() {
         return Set.of("model-dir", "lm", "dict", "beam", "wbeam", "pbeam", "lw", "maxhmmpf", "fwdflat",
                 "bestpath", "pl-window", "endpoint-silence-ms", "vad-threshold", "vad-start-speech-ms",
-                "vad-prespeech-ms", "pool-size", "warm-decoders", "log-file", "extra-args");
+                "vad-prespeech-ms", "pool-size", "warm-decoders", "reserved-for-trusted", "release-after-ms", "log-file",
+                "extra-args");
     }
 }

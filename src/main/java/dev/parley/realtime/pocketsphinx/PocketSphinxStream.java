@@ -1,7 +1,9 @@
 package dev.parley.realtime.pocketsphinx;
 
+import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -43,6 +45,16 @@ import java.util.regex.Pattern;
  * of the run that triggered it), {@code speechStopped} when the utterance ends (at its end as the
  * final reports it), then the final or {@code noResult}.
  *
+ * <p>A stream opened on demand ({@link PocketSphinxRecognizer#openOnDemand}) holds a decoder only
+ * while there may be speech. Without one, it keeps the last {@link #PREROLL_SAMPLES} of audio and
+ * watches its energy ({@link SpeechGate}); audio clearly above the noise floor takes a decoder, which
+ * starts a stream of its own (fresh VAD) on the kept audio, with this stream's own cepstral mean once
+ * it has one (the prior of its kind before). After {@code release-after-ms} of audio without speech,
+ * or when told that no audio has come for that long ({@link #idle}), the decoder goes back to the
+ * pool. Times and utterance numbers are this stream's throughout, whichever decoders served it. If
+ * no decoder is free when one is needed, the listener hears an error {@code capacity} and nothing
+ * more is recognised.
+ *
  * <p>Not thread-safe: one thread at a time, as {@link RecognitionStream} requires. Exceptions thrown
  * by the listener propagate out of {@link #accept}; the rest of that call's samples are dropped but
  * the stream stays usable.
@@ -70,11 +82,25 @@ public final class PocketSphinxStream implements RecognitionStream {
     /** Shorter utterances have noisier means (0.5 s ones lie up to 48 apart): FAR grows as 1/sqrt. */
     static final int SETTLED_FRAMES = 300;
 
+    /** Audio kept while no decoder is held, fed to the next one: covers the VAD's pre-speech and start. */
+    static final int PREROLL_SAMPLES = SAMPLE_RATE / 2;
+
     private final PocketSphinxRecognizer owner;
-    private final NativeDecoder decoder;
     private final RecognitionListener listener;
-    private final CmnPrior prior;   // null without CMN control
+    private final int sourceRate;
+    private final boolean trusted;
+    private final boolean onDemand;
+    private final long releaseSamples;
+    private NativeDecoder decoder;  // null while none is held (on demand), or after close
+    private long decoderBase;       // value of fed when the decoder's stream started
+    private CmnPrior prior;         // null without CMN control (or before the first decoder)
+    private float[] ownCmn;         // the live CMN when the last decoder was given back
     private boolean cmnGuessed;     // the live CMN is a prior not yet informed by this kind of audio
+    private final SpeechGate gate = new SpeechGate();
+    private final ArrayDeque<short[]> preroll = new ArrayDeque<>();
+    private int prerollSamples;
+    private long lastActivity;      // value of fed at the last speech (VAD) or loud audio (gate)
+    private boolean refused;        // no decoder was free: nothing more is recognised
     private final int startSpeechFrames;
     private final int postSpeechFrames;
     private final int prespeechFrames;
@@ -97,17 +123,75 @@ public final class PocketSphinxStream implements RecognitionStream {
     private long lastCheck;
     private long lastEmit;
 
-    /** {@code prior}: where the decoder's live CMN was set from, {@code start} what it was set to. */
-    PocketSphinxStream(PocketSphinxRecognizer owner, NativeDecoder decoder, RecognitionListener listener,
-            PocketSphinxSettings settings, CmnPrior prior, CmnPrior.Start start) {
+    /**
+     * A stream without a decoder yet: {@link #attach()} takes one now (a stream that holds it until
+     * closed), or, {@code onDemand}, the stream takes one when speech may have begun.
+     */
+    PocketSphinxStream(PocketSphinxRecognizer owner, RecognitionListener listener, PocketSphinxSettings settings,
+            int sourceRate, boolean trusted, boolean onDemand) {
         this.owner = owner;
-        this.decoder = decoder;
         this.listener = listener;
-        this.prior = prior;
-        this.cmnGuessed = start != null && !start.informed();
+        this.sourceRate = sourceRate;
+        this.trusted = trusted;
+        this.onDemand = onDemand;
+        this.releaseSamples = (long) settings.releaseAfterMs() * SAMPLE_RATE / 1000;
         this.startSpeechFrames = settings.vadStartSpeechFrames();
         this.postSpeechFrames = settings.vadPostspeechFrames();
         this.prespeechFrames = settings.vadPrespeechFrames();
+    }
+
+    /**
+     * Takes a decoder and starts its stream at the current position, its live CMN set to this
+     * stream's own mean, or else to the prior of its kind of audio.
+     *
+     * @throws CapacityException if none may be had now
+     */
+    void attach() throws CapacityException {
+        NativeDecoder d = owner.acquire(trusted);
+        try {
+            d.startStream();
+            if (d.cmnControl()) {
+                if (prior == null) {
+                    prior = owner.prior(sourceRate, d);
+                }
+                if (ownCmn != null) {
+                    d.setCmn(ownCmn);
+                } else {
+                    CmnPrior.Start start = prior.start();
+                    d.setCmn(start.mean());
+                    cmnGuessed = !start.informed();
+                }
+            }
+        } catch (RuntimeException e) {
+            owner.release(d, true, trusted);
+            throw e;
+        }
+        decoder = d;
+        decoderBase = fed;
+        segOffset = 0; // the library's stream offset starts again with the decoder's stream
+        uttStarted = false;
+        inSpeech = false;
+        lastActivity = fed;
+    }
+
+    /** Gives the decoder back between utterances, keeping its live CMN as this stream's own. */
+    private void detach() {
+        NativeDecoder d = decoder;
+        decoder = null;
+        boolean clean = true;
+        try {
+            if (uttStarted) {
+                uttStarted = false;
+                inSpeech = false;
+                d.endUtt(); // nothing was searched: the VAD let no frames through since the last one
+            }
+            if (prior != null) {
+                ownCmn = d.cmnMean();
+            }
+        } catch (RuntimeException e) {
+            clean = false;
+        }
+        owner.release(d, !clean, trusted);
     }
 
     @Override
@@ -117,29 +201,81 @@ public final class PocketSphinxStream implements RecognitionStream {
             throw new IllegalArgumentException("length " + length + " outside 0.." + samples.length);
         }
         ensureOpen();
-        if (length == 0) {
-            return;
+        for (int off = 0; off < length; off += NativeDecoder.BLOCK) {
+            int n = Math.min(NativeDecoder.BLOCK, length - off);
+            boolean loud = gate.loud(samples, off, n);
+            if (decoder == null) {
+                if (!onDemand || refused) {
+                    fed += n;
+                    continue;
+                }
+                keep(samples, off, n);
+                if (loud) {
+                    try {
+                        attach();
+                    } catch (CapacityException e) {
+                        refused = true;
+                        preroll.clear();
+                        prerollSamples = 0;
+                        listener.error("capacity", "No recognizer is free for this channel: " + e.getMessage());
+                        continue;
+                    }
+                    replayPreroll();
+                }
+                continue;
+            }
+            process(samples, off, n);
+            if (loud || inSpeech) {
+                lastActivity = fed;
+            }
+            if (onDemand && !inSpeech && fed - lastActivity >= releaseSamples) {
+                detach();
+            }
         }
+    }
+
+    /** One block (at most {@link NativeDecoder#BLOCK} samples) through the decoder, and what its VAD says. */
+    private void process(short[] samples, int off, int n) {
         if (!uttStarted) {
             startUtt();
         }
-        for (int off = 0; off < length; off += NativeDecoder.BLOCK) {
-            int n = Math.min(NativeDecoder.BLOCK, length - off);
-            decoder.process(samples, off, n);
-            fed += n;
-            boolean vad = decoder.inSpeech();
-            if (vad && !inSpeech) {
-                speechStarted();
-            } else if (!vad && inSpeech) {
-                speechEnded();
-            } else if (inSpeech && fed - lastCheck >= PARTIAL_CHECK_SAMPLES) {
-                maybePartial();
-            }
-            if (!inSpeech && uttStarted) {
-                // Only the pre-speech frames can still become part of an utterance.
-                decoder.forgetFramesBefore((int) lastFrame() - prespeechFrames - 1);
-            }
+        decoder.process(samples, off, n);
+        fed += n;
+        boolean vad = decoder.inSpeech();
+        if (vad && !inSpeech) {
+            speechStarted();
+        } else if (!vad && inSpeech) {
+            speechEnded();
+        } else if (inSpeech && fed - lastCheck >= PARTIAL_CHECK_SAMPLES) {
+            maybePartial();
         }
+        if (!inSpeech && uttStarted) {
+            // Only the pre-speech frames can still become part of an utterance.
+            decoder.forgetFramesBefore((int) lastFrame() - prespeechFrames - 1);
+        }
+    }
+
+    /** Keeps a block while no decoder is held: the last {@link #PREROLL_SAMPLES} of them. */
+    private void keep(short[] samples, int off, int n) {
+        preroll.add(java.util.Arrays.copyOfRange(samples, off, off + n));
+        prerollSamples += n;
+        fed += n;
+        while (prerollSamples - preroll.peek().length >= PREROLL_SAMPLES) {
+            prerollSamples -= preroll.poll().length;
+        }
+    }
+
+    /** Feeds the kept audio to the decoder just taken, at its place in this stream. */
+    private void replayPreroll() {
+        fed -= prerollSamples;
+        decoderBase = fed;
+        lastActivity = fed + prerollSamples;
+        prerollSamples = 0;
+        while (!preroll.isEmpty() && decoder != null) {
+            short[] block = preroll.poll();
+            process(block, 0, block.length);
+        }
+        preroll.clear();
     }
 
     @Override
@@ -185,12 +321,31 @@ public final class PocketSphinxStream implements RecognitionStream {
         }
     }
 
+    /**
+     * No audio has come for {@code millis}: once that is {@code release-after-ms}, a stream opened on
+     * demand delivers the utterance in progress, if any, and gives its decoder back.
+     */
+    @Override
+    public void idle(long millis) {
+        ensureOpen();
+        if (!onDemand || decoder == null || millis * SAMPLE_RATE / 1000 < releaseSamples) {
+            return;
+        }
+        if (inSpeech) {
+            finish(fed, -1);
+        }
+        detach();
+    }
+
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        if (decoder == null) {
+            return;
+        }
         boolean clean = true;
         if (uttStarted) {
             uttStarted = false;
@@ -200,7 +355,13 @@ public final class PocketSphinxStream implements RecognitionStream {
                 clean = false;
             }
         }
-        owner.release(decoder, !clean);
+        owner.release(decoder, !clean, trusted);
+        decoder = null;
+    }
+
+    /** True while the stream holds a decoder. */
+    boolean holdsDecoder() {
+        return decoder != null;
     }
 
     /** Samples fed so far. */
@@ -256,7 +417,7 @@ public final class PocketSphinxStream implements RecognitionStream {
         uttFirstFrame = (int) Math.max(0, trigger - prespeechFrames);
         uttFirstSample = uttBase + uttFirstFrame * FRAME_SHIFT;
         // Mirror of fe_check_prespeech/acmod_process_raw: the offset ps_seg_frames adds.
-        long libOffset = (uttBase + trigger * FRAME_SHIFT + FRAME_SIZE) / FRAME_SHIFT - prespeechFrames;
+        long libOffset = (uttBase - decoderBase + trigger * FRAME_SHIFT + FRAME_SIZE) / FRAME_SHIFT - prespeechFrames;
         if (libOffset > 0) {
             segOffset = libOffset;
         }
@@ -401,6 +562,36 @@ public final class PocketSphinxStream implements RecognitionStream {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("The stream is closed");
+        }
+    }
+
+    /**
+     * Whether audio may be speech, without a decoder: a 10 ms block is loud when its energy lies
+     * {@value #MARGIN_DB} dB above the noise floor (tracked as the quietest recent block, rising
+     * {@value #RISE_DB} dB a block, 2 dB a second, in steady noise) and above {@value #MIN_DB} dBFS;
+     * three loud blocks in a row (30 ms) are speech enough to take a decoder. It errs towards taking one:
+     * the decoder's own VAD decides what is speech.
+     */
+    static final class SpeechGate {
+        static final double MARGIN_DB = 12;
+        static final double RISE_DB = 0.02;
+        static final double MIN_DB = -65;
+        static final int RUN = 3;
+        private double floorDb = -70;
+        private int run;
+
+        boolean loud(short[] samples, int off, int n) {
+            if (n == 0) {
+                return run >= RUN;
+            }
+            double sum = 0;
+            for (int i = off; i < off + n; i++) {
+                sum += (double) samples[i] * samples[i];
+            }
+            double db = 10 * Math.log10(sum / n / (32768.0 * 32768.0) + 1e-12);
+            floorDb = db < floorDb ? db : Math.min(db, floorDb + RISE_DB);
+            run = db > floorDb + MARGIN_DB && db > MIN_DB ? run + 1 : 0;
+            return run >= RUN;
         }
     }
 }

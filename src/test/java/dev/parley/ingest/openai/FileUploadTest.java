@@ -1,0 +1,90 @@
+package dev.parley.ingest.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.testing.LibriVox;
+import dev.parley.testing.ParleyServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A file sent over {@code /v1/realtime} as fast as the socket takes it (one 7 s append, then 100 ms
+ * appends) is recognised whole at the pace of real time: the server holds what is ahead of real time
+ * by more than the burst it allows ({@code parley.session.max-ahead-ms}), and drops none of it.
+ */
+@Timeout(120)
+class FileUploadTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @Test
+    void aFileSentFasterThanRealTimeIsPacedAndRecognisedWhole() throws Exception {
+        try (ParleyServer parley = ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY,
+                "parley.translation.targets", "", "parley.session.max-ahead-ms", "2000",
+                "parley.session.max-queued-audio-ms", "3000"))) {
+            byte[] first = LibriVox.get("0870").at(24000).pcm();
+            ByteArrayOutputStream rest = new ByteArrayOutputStream();
+            rest.writeBytes(LibriVox.get("0890").at(24000).pcm());
+            rest.writeBytes(new byte[48000]); // a second of silence ends the last utterance
+            long audioMs = (first.length + rest.size()) / 48;
+            long took;
+            try (RealtimeClient client = RealtimeClient.connect(
+                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=file-1"), RealtimeProtocolTest.API_KEY)) {
+                client.await("session.created", WAIT);
+                long start = System.nanoTime();
+                client.append(first);
+                client.stream(rest.toByteArray(), 4800);
+                List<JsonNode> finals = RealtimeProtocolTest.awaitQuiet(client);
+                took = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(client.events("error").isEmpty(), "errors: " + client.events("error"));
+                assertFalse(finals.isEmpty());
+            }
+            JsonNode audio = closedAudio(parley.archive(), "file-1");
+            System.out.printf("/v1/realtime file of %d ms sent at once: recognised in %d ms; %d bytes recognised,"
+                    + " %d dropped%n", audioMs, took, audio.path("bytes").asLong(), audio.path("dropped_bytes").asLong());
+            assertEquals(0, audio.path("dropped_bytes").asLong(), "nothing of the file is dropped");
+            assertEquals(first.length + rest.size(), audio.path("bytes").asLong(), "every byte recognised");
+            assertTrue(took >= audioMs - 2000 - 500, "paced to real time plus the burst: " + took + " ms for " + audioMs + " ms");
+        }
+    }
+
+    /** The per-channel totals of session.closed in the archive of the session with meta.upload = {@code upload}. */
+    private static JsonNode closedAudio(Path root, String upload) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path call : files.filter(f -> f.getFileName().toString().equals("call.json")).toList()) {
+                    JsonNode json;
+                    try {
+                        json = JSON.readTree(call.toFile());
+                    } catch (Exception partlyWritten) {
+                        continue;
+                    }
+                    if (upload.equals(json.path("metadata").path("upload").asText()) && json.has("ended_at")) {
+                        for (String line : Files.readAllLines(call.resolveSibling("transcript.jsonl"))) {
+                            JsonNode event = JSON.readTree(line);
+                            if (event.path("type").asText().equals("session.closed")) {
+                                return event.path("audio").path("speaker");
+                            }
+                        }
+                    }
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no closed archive with meta.upload=" + upload);
+    }
+}
