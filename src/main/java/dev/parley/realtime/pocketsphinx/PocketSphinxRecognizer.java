@@ -5,14 +5,20 @@ import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
 import dev.parley.realtime.Recognizer;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -36,13 +42,16 @@ import org.slf4j.LoggerFactory;
  * wide-band audio; the model's {@code -cmninit} until then. An utterance decoded with a mean that
  * was such a guess, or that turns out far from its own, is decoded again with its own mean before
  * its final is delivered ({@link PocketSphinxStream}), so the first caller of a kind, or an unusual
- * one, is not misrecognised for want of a prior.
+ * one, is not misrecognised for want of a prior. With a state folder, the priors are saved there
+ * ({@link CmnPriorFile}) and a restart starts from them rather than from that guess.
  */
 public final class PocketSphinxRecognizer implements Recognizer {
 
     private static final Logger LOG = LoggerFactory.getLogger(PocketSphinxRecognizer.class);
     private static final Set<String> LANGUAGES = Set.of("en");
     private static final Object NATIVE_LOG_LOCK = new Object();
+    /** How often learnt priors are saved while they change: what a crash can lose of them. */
+    static final int SAVE_EVERY_S = 10;
     private static String nativeLogConfig; // null until the first recognizer configured it
 
     private final PocketSphinxSettings settings;
@@ -51,6 +60,10 @@ public final class PocketSphinxRecognizer implements Recognizer {
     private final AtomicInteger built = new AtomicInteger();
     private final AtomicInteger nextId = new AtomicInteger();
     private final ConcurrentMap<Integer, CmnPrior> cmnPriors = new ConcurrentHashMap<>();
+    private final CmnPriorFile priorFile;                 // null: priors are not kept across restarts
+    private final Map<Integer, List<CmnPrior.Voice>> savedPriors;
+    private final ScheduledExecutorService saver;
+    private long savedChanges;
 
     private final Object lock = new Object();
     private final ArrayDeque<NativeDecoder> idle = new ArrayDeque<>();
@@ -76,7 +89,18 @@ public final class PocketSphinxRecognizer implements Recognizer {
      * @throws UnsatisfiedLinkError if libpocketsphinx.so.3 is not installed
      */
     public PocketSphinxRecognizer(PocketSphinxSettings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * The same, keeping the learnt cepstral-mean priors in {@code stateDir} (null: not kept): read
+     * now, saved every {@value #SAVE_EVERY_S} s while they change and when the recognizer closes. An
+     * unreadable file is logged and replaced.
+     */
+    public PocketSphinxRecognizer(PocketSphinxSettings settings, Path stateDir) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.priorFile = stateDir == null ? null : new CmnPriorFile(stateDir);
+        this.savedPriors = loadPriors(priorFile);
         this.lib = PocketSphinx.get();
         this.args = settings.toArgs();
         configureNativeLog(lib, settings.logFile());
@@ -94,6 +118,16 @@ public final class PocketSphinxRecognizer implements Recognizer {
             warmup.start();
         } else {
             warmup = null;
+        }
+        if (priorFile != null) {
+            saver = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "pocketsphinx-priors");
+                t.setDaemon(true);
+                return t;
+            });
+            saver.scheduleWithFixedDelay(this::savePriors, SAVE_EVERY_S, SAVE_EVERY_S, TimeUnit.SECONDS);
+        } else {
+            saver = null;
         }
     }
 
@@ -215,7 +249,8 @@ public final class PocketSphinxRecognizer implements Recognizer {
             decoder.startStream();
             if (decoder.cmnControl()) {
                 NativeDecoder d = decoder;
-                prior = cmnPriors.computeIfAbsent(sourceRate, r -> new CmnPrior(d.cmnInit()));
+                prior = cmnPriors.computeIfAbsent(sourceRate,
+                        r -> new CmnPrior(d.cmnInit(), savedPriors.getOrDefault(r, List.of())));
                 start = prior.start();
                 decoder.setCmn(start.mean());
             }
@@ -243,6 +278,36 @@ public final class PocketSphinxRecognizer implements Recognizer {
     public boolean ready() {
         synchronized (lock) {
             return !closed && !idle.isEmpty();
+        }
+    }
+
+    private static Map<Integer, List<CmnPrior.Voice>> loadPriors(CmnPriorFile file) {
+        if (file == null) {
+            return Map.of();
+        }
+        try {
+            Map<Integer, List<CmnPrior.Voice>> saved = file.load();
+            if (!saved.isEmpty()) {
+                LOG.info("Cepstral-mean priors of {} kind(s) of audio read from {}", saved.size(), file.path());
+            }
+            return saved;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Ignoring unreadable cepstral-mean priors in {} ({}); they are learnt again", file.path(), e.toString());
+            return Map.of();
+        }
+    }
+
+    /** Saves the priors if they changed since the last save. */
+    private synchronized void savePriors() {
+        long changes = cmnPriors.values().stream().mapToLong(CmnPrior::changes).sum();
+        if (changes == savedChanges || cmnPriors.isEmpty()) {
+            return;
+        }
+        try {
+            priorFile.save(Map.copyOf(cmnPriors));
+            savedChanges = changes;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot save the cepstral-mean priors to {}: {}", priorFile.path(), e.toString());
         }
     }
 
@@ -287,6 +352,10 @@ public final class PocketSphinxRecognizer implements Recognizer {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (saver != null) {
+            saver.shutdownNow();
+            savePriors();
         }
     }
 

@@ -74,6 +74,7 @@ public final class PocketSphinxStream implements RecognitionStream {
     private final NativeDecoder decoder;
     private final RecognitionListener listener;
     private final CmnPrior prior;   // null without CMN control
+    private final CmnPrior.Voice voice; // this stream's say in the prior
     private boolean cmnGuessed;     // the live CMN is a prior not yet informed by this kind of audio
     private final int startSpeechFrames;
     private final int postSpeechFrames;
@@ -104,6 +105,7 @@ public final class PocketSphinxStream implements RecognitionStream {
         this.decoder = decoder;
         this.listener = listener;
         this.prior = prior;
+        this.voice = prior == null ? null : prior.voice();
         this.cmnGuessed = start != null && !start.informed();
         this.startSpeechFrames = settings.vadStartSpeechFrames();
         this.postSpeechFrames = settings.vadPostspeechFrames();
@@ -353,7 +355,7 @@ public final class PocketSphinxStream implements RecognitionStream {
             decoder.setCmn(own.mean()); // the next utterance starts from this channel's mean
         }
         cmnGuessed = false;
-        prior.learn(own.mean(), own.frames());
+        prior.learn(voice, own.mean(), own.frames());
     }
 
     private static double distance(float[] a, float[] b) {
