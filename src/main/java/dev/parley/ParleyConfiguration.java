@@ -93,6 +93,9 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 synthesizer.languages()));
 
         List<String> targets = translation ? list(config.string("parley.translation.targets", "es")) : List.of();
+        Warmup warmup = new Warmup(config.bool("parley.recognizer.warmup", true), recognizer, translator, synthesizer,
+                config.bool("parley.tts.enabled", true) ? targets : List.of());
+        context.addService(warmup, true, true);
         context.addComponent("listen", new ListenComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         dev.parley.telephony.Telephony.register(context, config, http, sessions, recognizer, targets);
@@ -112,7 +115,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) ->
         {
-            HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer));
+            HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer, warmup::done));
             HealthCheckRegistry.get(started).register(new EventRoutesHealth(events));
         });
     }

@@ -126,6 +126,9 @@ public final class PackagedParley implements AutoCloseable {
         env.put("PARLEY_AUTH_RATE_LIMIT_BURST", "10000");
         // Two decoders warm are enough for a test, and spare the CPU the others would cost.
         env.put("PARLEY_RECOGNIZER_POCKETSPHINX_WARM_DECODERS", "2");
+        // No warm-up: a test about the first sessions after a start turns it on (PARLEY_RECOGNIZER_WARMUP).
+        // What Parley learns (state/) stays in the test's own folder, as everything else.
+        env.put("PARLEY_RECOGNIZER_WARMUP", "false");
         return env;
     }
 

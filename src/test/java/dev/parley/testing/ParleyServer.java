@@ -42,7 +42,9 @@ public final class ParleyServer implements AutoCloseable {
         settings.put("parley.auth.rate-limit.burst", "10000");
         // Two decoders warm is enough for most tests, and spares the CPU the others would cost.
         settings.put("parley.recognizer.pocketsphinx.warm-decoders", "2");
-        // A state folder of its own: nothing learnt by one test's Parley reaches another's.
+        // No warm-up (a test that is about the first sessions after a start turns it on), and a
+        // state folder of its own: nothing learnt by one test's Parley reaches another's.
+        settings.put("parley.recognizer.warmup", "false");
         settings.put("parley.state.dir", Files.createTempDirectory(Path.of("target"), "state").toString());
         settings.put("parley.archive.dir", Files.createTempDirectory(Path.of("target"), "archive").toString());
         settings.put("parley.webhooks.dir", Files.createTempDirectory(Path.of("target"), "webhooks").toString());

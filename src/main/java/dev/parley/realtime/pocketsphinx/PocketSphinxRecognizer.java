@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * its final is delivered ({@link PocketSphinxStream}), so the first caller of a kind, or an unusual
  * one, is not misrecognised for want of a prior. With a state folder, the priors are saved there
  * ({@link CmnPriorFile}) and a restart starts from them rather than from that guess.
+ *
+ * <p>{@link #ready()} waits for every warm decoder, and {@link #warmUp} decodes speech once on each,
+ * so that the first sessions after a start neither wait for a decoder being built nor share the CPU
+ * with the builds.
  */
 public final class PocketSphinxRecognizer implements Recognizer {
 
@@ -71,8 +76,9 @@ public final class PocketSphinxRecognizer implements Recognizer {
     private int warmBuilding;  // of which the warm-up thread is building now
     private int inUse;         // open streams (including ones whose decoder is being built)
     private int waiting;       // opens waiting for a warm-up build
-    private boolean closed;
+    private volatile boolean closed;
     private final Thread warmup;
+    private volatile boolean warmBuilt;    // the warm-up thread has built what it was to build
     private volatile RuntimeException warmupFailure;
 
     /** Reads the settings with {@link PocketSphinxSettings#fromProperties(Function)}. */
@@ -118,6 +124,7 @@ public final class PocketSphinxRecognizer implements Recognizer {
             warmup.start();
         } else {
             warmup = null;
+            warmBuilt = true;
         }
         if (priorFile != null) {
             saver = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -273,13 +280,102 @@ public final class PocketSphinxRecognizer implements Recognizer {
         }
     }
 
-    /** True when an idle decoder exists, so {@link #open} will not have to build one. */
+    /**
+     * True when the warm decoders are built and one is idle, so {@link #open} will not have to build
+     * one and no build competes with the streams for the CPU.
+     */
     @Override
     public boolean ready() {
         synchronized (lock) {
-            return !closed && !idle.isEmpty();
+            return warmBuilt && !closed && !idle.isEmpty();
         }
     }
+
+    /**
+     * Decodes a clip of {@code speech} (16 kHz) on every warm decoder, a few at a time, once they are
+     * built (waiting for them up to {@code timeoutMs}): what the first streams on a decoder would
+     * otherwise pay. Each uses a prior of its own, so warm-up audio never teaches the shared priors;
+     * streams opened meanwhile get the decoders not being warmed.
+     */
+    @Override
+    public void warmUp(List<short[]> speech, long timeoutMs) throws InterruptedException {
+        if (speech.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        if (warmup != null) {
+            warmup.join(Math.max(1, timeoutMs));
+        }
+        List<NativeDecoder> decoders;
+        synchronized (lock) {
+            decoders = new ArrayList<>(idle);
+        }
+        int threads = Math.min(decoders.size(), Runtime.getRuntime().availableProcessors());
+        if (threads == 0) {
+            return;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "pocketsphinx-warm-decode");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (int i = 0; i < decoders.size(); i++) {
+                NativeDecoder d = decoders.get(i);
+                short[] clip = speech.get(i % speech.size());
+                pool.execute(() -> warmDecode(d, clip));
+            }
+            pool.shutdown();
+            pool.awaitTermination(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void warmDecode(NativeDecoder decoder, short[] samples) {
+        synchronized (lock) {
+            if (closed || !idle.remove(decoder)) {
+                return; // a stream has it: it is being warmed anyway
+            }
+            inUse++;
+        }
+        PocketSphinxStream stream;
+        try {
+            decoder.startStream();
+            CmnPrior own = decoder.cmnControl() ? new CmnPrior(decoder.cmnInit(), List.of()) : null;
+            CmnPrior.Start start = own == null ? null : own.start();
+            if (start != null) {
+                decoder.setCmn(start.mean());
+            }
+            stream = new PocketSphinxStream(this, decoder, IGNORE, settings, own, start);
+        } catch (RuntimeException e) {
+            release(decoder, true);
+            LOG.warn("Could not warm pocketsphinx decoder #{}: {}", decoder.id(), e.toString());
+            return;
+        }
+        try {
+            int block = PocketSphinxStream.SAMPLE_RATE / 25; // 40 ms, as sessions send it
+            for (int off = 0; off < samples.length && !closed; off += block) {
+                short[] chunk = java.util.Arrays.copyOfRange(samples, off, Math.min(samples.length, off + block));
+                stream.accept(chunk, chunk.length);
+            }
+            stream.flush();
+        } catch (RuntimeException e) {
+            LOG.warn("Warm-up decoding failed on pocketsphinx decoder #{}: {}", decoder.id(), e.toString());
+        } finally {
+            stream.close();
+        }
+    }
+
+    private static final RecognitionListener IGNORE = new RecognitionListener() {
+        @Override
+        public void partial(int utterance, String text) {
+        }
+
+        @Override
+        public void complete(int utterance, String text, long startMs, long endMs) {
+        }
+    };
 
     private static Map<Integer, List<CmnPrior.Voice>> loadPriors(CmnPriorFile file) {
         if (file == null) {
@@ -391,6 +487,14 @@ public final class PocketSphinxRecognizer implements Recognizer {
     }
 
     private void warmUp() {
+        try {
+            buildWarmDecoders();
+        } finally {
+            warmBuilt = true;
+        }
+    }
+
+    private void buildWarmDecoders() {
         for (int i = 0; i < settings.warmDecoders(); i++) {
             synchronized (lock) {
                 if (closed || existing >= settings.poolSize()) {
