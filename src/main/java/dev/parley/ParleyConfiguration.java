@@ -1,6 +1,7 @@
 package dev.parley;
 
 import dev.parley.archive.ArchiveComponent;
+import dev.parley.archive.OpenSessions;
 import dev.parley.archive.TranscriptArchive;
 import dev.parley.http.HealthEndpoint;
 import dev.parley.http.HttpServer;
@@ -69,11 +70,21 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.seconds("parley.session.max-duration-s", 14_400, 1, 604_800),
                 config.seconds("parley.session.level-warning-s", 5, 1, 3600));
         int workers = config.integer("parley.recognizer.threads", Runtime.getRuntime().availableProcessors(), 1, 256);
+
+        // The archive, and the sessions a crash of an earlier Parley left open in it, listed before
+        // this one takes any session; they are closed once the routes run (CrashRecovery).
+        boolean fsync = config.bool("parley.fsync", false);
+        boolean archiving = config.bool("parley.archive.enabled", true);
+        TranscriptArchive archive = new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive")), fsync);
+        OpenSessions openSessions = new OpenSessions(archive.root(), fsync);
+        List<OpenSessions.LeftOpen> leftOpen = archiving ? openSessions.start() : List.of();
+        context.addService(closing(openSessions::stop), true, true); // stops after the sessions
         SessionRegistry sessions = new SessionRegistry(recognizer,
                 source -> translation ? translator.pairs().getOrDefault(source, Set.of()) : Set.of(),
                 Map.of("recognizer", recognizer.name(), "translator", translator.name(), "tts", synthesizer.name()),
                 limits, workers);
         context.addService(sessions, true, true);
+        sessions.onClosedRecorded(openSessions::closed);
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
                 config.integer("parley.port", 8080, 0, 65535), 1 << 20);
@@ -108,8 +119,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.addComponent("session", new SessionComponent());
         context.addComponent("translate", new TranslateComponent(translator));
         context.addComponent("tts", new SpeakComponent(synthesizer));
-        context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions,
-                config.bool("parley.archive.enabled", true)));
+        context.addComponent("archive", new ArchiveComponent(archive, sessions, archiving, openSessions));
         context.addComponent("webhook", new WebhookComponent(new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context)));
 
         // Camel's health registry is set up only as the context starts.
@@ -118,6 +128,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
             HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer, warmup::done));
             HealthCheckRegistry.get(started).register(new EventRoutesHealth(events));
         });
+        context.addStartupListener(new CrashRecovery(leftOpen, openSessions, archive, sessions));
     }
 
     private static List<String> list(String commaSeparated) {

@@ -30,16 +30,22 @@ public final class ArchiveComponent extends DefaultComponent {
     private final SessionRegistry sessions;
     private final Map<String, Open> open = new ConcurrentHashMap<>();
     private final boolean enabled;
+    private final OpenSessions openSessions;
 
     /** A session's archive, and the settings it was opened with for the final {@code call.json}. */
     private record Open(SessionArchive files, Map<String, Object> call) {
     }
 
-    /** @param enabled {@code parley.archive.enabled}: when false, both steps do nothing */
-    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions, boolean enabled) {
+    /**
+     * @param enabled      {@code parley.archive.enabled}: when false, both steps do nothing
+     * @param openSessions where each session is marked open while its archive is, so that a crash
+     *                     can be made good at the next start
+     */
+    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions, boolean enabled, OpenSessions openSessions) {
         this.archive = archive;
         this.sessions = sessions;
         this.enabled = enabled;
+        this.openSessions = openSessions;
     }
 
     @Override
@@ -82,7 +88,9 @@ public final class ArchiveComponent extends DefaultComponent {
             }
             case "session.closed" -> {
                 Open o = open.remove(session.id());
-                if (o != null) {
+                if (o == null && session.leftOpen()) {
+                    archive.closeLeftOpen(session.id(), session.startedAt(), event);
+                } else if (o != null) {
                     o.files().append(event);
                     Map<String, Object> call = new LinkedHashMap<>(o.call());
                     call.put("ended_at", event.emittedAt());
@@ -117,6 +125,7 @@ public final class ArchiveComponent extends DefaultComponent {
             SessionArchive files = archive.open(id, session.startedAt(), session.settings().channels(),
                     session.settings().format().sampleRate(), session.settings().format().encoding().wireName());
             files.writeCallJson(call);
+            openSessions.opened(id, files.folder());
             return new Open(files, call);
         });
     }

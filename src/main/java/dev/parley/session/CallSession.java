@@ -29,7 +29,7 @@ public final class CallSession implements ChannelListener {
     private final String recognizer;
     private final ClientConnection client;
     private final SessionRegistry registry;
-    private final Instant startedAt = Instant.now();
+    private final Instant startedAt;
     private final Map<String, RecognitionChannel> channels = new LinkedHashMap<>();
     private final SerialExecutor outbox;
 
@@ -44,9 +44,27 @@ public final class CallSession implements ChannelListener {
     private int closeCode = 1000;
     private boolean closing;
     private int eventsInFlight;
+    private final boolean leftOpen;
 
     CallSession(String id, SessionSettings settings, String recognizer, ClientConnection client, SessionRegistry registry) {
+        this(id, settings, recognizer, client, registry, Instant.now(), 0, false);
+    }
+
+    /**
+     * A session that a crash of an earlier Parley left open, rebuilt from its archive only to be
+     * closed ({@link #closeLeftOpen}): no channels, no client, its events numbered on from {@code lastSeq}.
+     */
+    CallSession(String id, SessionSettings settings, String recognizer, SessionRegistry registry, Instant startedAt,
+                long lastSeq) {
+        this(id, settings, recognizer, NO_CLIENT, registry, startedAt, lastSeq, true);
+    }
+
+    private CallSession(String id, SessionSettings settings, String recognizer, ClientConnection client,
+                        SessionRegistry registry, Instant startedAt, long lastSeq, boolean leftOpen) {
         this.id = id;
+        this.startedAt = startedAt;
+        this.seq = lastSeq;
+        this.leftOpen = leftOpen;
         this.settings = settings;
         this.recognizer = recognizer;
         this.client = client;
@@ -66,6 +84,9 @@ public final class CallSession implements ChannelListener {
     public Instant startedAt() { return startedAt; }
 
     public Instant endedAt() { return endedAt; }
+
+    /** True for a session a crash left open, rebuilt at the next start to be closed. */
+    public boolean leftOpen() { return leftOpen; }
 
     public Collection<RecognitionChannel> channels() { return channels.values(); }
 
@@ -219,6 +240,35 @@ public final class CallSession implements ChannelListener {
         }
         return item;
     }
+
+    /**
+     * Closes a session a crash left open, through the event routes as any other: {@code session.closed}
+     * with reason {@code server_crashed} and, per channel, the audio the archive holds ({@code audio}).
+     */
+    void closeLeftOpen(Map<String, Object> audio) {
+        synchronized (this) {
+            state = State.ENDING;
+            endReason = "server_crashed";
+            closing = true;
+            endedAt = Instant.now();
+        }
+        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio), () -> {
+            synchronized (this) {
+                state = State.CLOSED;
+            }
+            registry.closed(this);
+        });
+    }
+
+    private static final ClientConnection NO_CLIENT = new ClientConnection() {
+        @Override
+        public void send(SessionEvent event) {
+        }
+
+        @Override
+        public void close(int code, String reason) {
+        }
+    };
 
     /** Emits {@code session.closed} once the session is ending, its channels are done and no event is in flight. */
     private void closeIfDone() {

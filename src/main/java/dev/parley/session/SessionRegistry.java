@@ -1,5 +1,7 @@
 package dev.parley.session;
 
+import dev.parley.audio.AudioEncoding;
+import dev.parley.audio.AudioFormat;
 import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionChannel;
 import dev.parley.realtime.Recognizer;
@@ -20,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -46,6 +49,7 @@ public final class SessionRegistry extends ServiceSupport {
         }
     });
     private final EventBus events = new EventBus();
+    private volatile Consumer<String> closedRecorded = id -> { };
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
@@ -143,6 +147,39 @@ public final class SessionRegistry extends ServiceSupport {
             LOG.error("Event routes failed for {}", event.describe(), e);
             done.run();
         }
+        if (event.type().equals("session.closed")) {
+            closedRecorded.accept(session.id()); // the record stage (archive, spool) has it: nothing is left open
+        }
+    }
+
+    /** Called with a session's id once the record stage has taken its {@code session.closed}. */
+    public void onClosedRecorded(Consumer<String> listener) {
+        this.closedRecorded = listener;
+    }
+
+    /**
+     * Closes a session that a crash of an earlier Parley left open, from what its archive holds: its
+     * {@code call.json} (as {@link #describe} wrote it), the {@code seq} of its last archived event,
+     * and per channel the audio archived. Its {@code session.closed} (reason {@code server_crashed},
+     * {@code seq} one past the last) goes through the event routes as any other: to the archive,
+     * the webhooks, Kafka and users' routes.
+     */
+    @SuppressWarnings("unchecked")
+    public void closeLeftOpen(Map<String, Object> call, long lastSeq, Map<String, Object> audio) {
+        Map<String, List<String>> channelTargets = new LinkedHashMap<>();
+        ((Map<String, Object>) call.getOrDefault("channel_targets", Map.of()))
+                .forEach((channel, targets) -> channelTargets.put(channel, (List<String>) targets));
+        SessionSettings settings = new SessionSettings((String) call.get("ingest"), (String) call.get("source"),
+                (List<String>) call.getOrDefault("targets", List.of()),
+                new AudioFormat(AudioEncoding.fromWireName((String) call.get("encoding")), ((Number) call.get("rate")).intValue()),
+                (List<String>) call.get("channels"), (Map<String, String>) call.getOrDefault("metadata", Map.of()),
+                Boolean.TRUE.equals(call.get("record")),
+                (Map<String, String>) call.getOrDefault("channel_sources", Map.of()), channelTargets);
+        String engine = String.valueOf(((Map<String, Object>) call.getOrDefault("engines", Map.of())).get("recognizer"));
+        CallSession session = new CallSession((String) call.get("session_id"), settings, engine, this,
+                java.time.Instant.parse((String) call.get("started_at")), lastSeq);
+        open.put(session.id(), session);
+        session.closeLeftOpen(audio);
     }
 
     void closed(CallSession session) {

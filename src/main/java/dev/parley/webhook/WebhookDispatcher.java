@@ -85,7 +85,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         } catch (EmptyWebhookSecretException e) {
             throw new IllegalArgumentException("Invalid setting " + WebhookSettings.SECRET + ": the key is empty", e);
         }
-        this.spool = new Spool(settings.dir());
+        this.spool = new Spool(settings.dir(), settings.fsync());
         if (settings.enabled()) {
             spool.createDirectories(); // fail at construction, not at the first event, on an unwritable dir
         }

@@ -27,9 +27,12 @@ import java.util.function.Function;
  * @param backoffMultiplier growth of the wait per failed attempt; each wait is jittered to 50-100 % of it
  * @param requestTimeout    connect and response timeout of one attempt
  * @param concurrency       requests in flight at once per URL
+ * @param fsync             {@code parley.fsync}: force each spool file, and its directory, to the disk before
+ *                          {@link WebhookDispatcher#enqueue} returns (else it is written to the OS only)
  */
 public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAttempts, Duration initialBackoff,
-                              Duration maxBackoff, double backoffMultiplier, Duration requestTimeout, int concurrency) {
+                              Duration maxBackoff, double backoffMultiplier, Duration requestTimeout, int concurrency,
+                              boolean fsync) {
 
     public static final String URLS = "parley.webhooks.urls";
     public static final String SECRET = "parley.webhooks.secret";
@@ -89,7 +92,7 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
     public static WebhookSettings of(List<String> urls, String secret, Path dir) {
         return new WebhookSettings(urls.stream().map(WebhookSettings::parseUrl).toList(), secret, dir,
                 DEFAULT_MAX_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_BACKOFF_MULTIPLIER,
-                DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY);
+                DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY, false);
     }
 
     /**
@@ -128,32 +131,33 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
         }
         Duration timeout = config.millis(TIMEOUT_MS, DEFAULT_TIMEOUT.toMillis(), 1, 600_000);
         int concurrency = config.integer(CONCURRENCY, DEFAULT_CONCURRENCY, 1, 64);
-        return new WebhookSettings(urls, secret, dir, maxAttempts, initial, max, multiplier, timeout, concurrency);
+        return new WebhookSettings(urls, secret, dir, maxAttempts, initial, max, multiplier, timeout, concurrency,
+                config.bool("parley.fsync", false));
     }
 
     public WebhookSettings withDir(Path newDir) {
         return new WebhookSettings(urls, secret, newDir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                requestTimeout, concurrency);
+                requestTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withUrls(List<String> newUrls) {
         return new WebhookSettings(newUrls.stream().map(WebhookSettings::parseUrl).toList(), secret, dir, maxAttempts,
-                initialBackoff, maxBackoff, backoffMultiplier, requestTimeout, concurrency);
+                initialBackoff, maxBackoff, backoffMultiplier, requestTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withRetries(int newMaxAttempts, Duration newInitialBackoff, Duration newMaxBackoff) {
         return new WebhookSettings(urls, secret, dir, newMaxAttempts, newInitialBackoff, newMaxBackoff,
-                backoffMultiplier, requestTimeout, concurrency);
+                backoffMultiplier, requestTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withRequestTimeout(Duration newTimeout) {
         return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                newTimeout, concurrency);
+                newTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withConcurrency(int newConcurrency) {
         return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                requestTimeout, newConcurrency);
+                requestTimeout, newConcurrency, fsync);
     }
 
     /** True when there is at least one endpoint. */

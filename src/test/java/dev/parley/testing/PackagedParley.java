@@ -193,6 +193,16 @@ public final class PackagedParley implements AutoCloseable {
         throw new AssertionError("Parley in " + dir + " was not ready within " + timeout + "; its log ends:\n" + tail(log(), 40));
     }
 
+    /** Kills Parley as {@code kill -9} does: no shutdown, nothing flushed that was not written already. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** The running Parley's process, to signal it or wait for it. */
+    public Process process() {
+        return process;
+    }
+
     /** Stops Parley as a service manager would (SIGTERM), and kills it if it has not stopped within 20 s. */
     @Override
     public void close() {
