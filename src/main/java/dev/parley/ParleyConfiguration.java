@@ -36,10 +36,15 @@ import dev.parley.webhook.WebhookSettings;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.spi.ShutdownStrategy;
+import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceSupport;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -125,10 +130,34 @@ public final class ParleyConfiguration implements CamelConfiguration {
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) ->
         {
-            HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer, warmup::done));
+            HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer, warmup::done, sessions::draining));
             HealthCheckRegistry.get(started).register(new EventRoutesHealth(events));
         });
         context.addStartupListener(new CrashRecovery(leftOpen, openSessions, archive, sessions));
+
+        // On SIGTERM (or any stop), the sessions are drained first, while the routes still run: the
+        // context's "stopping" event comes before any route stops. Camel Main's shutdown hook waits
+        // for the context's shutdown timeout, which must leave room for the drain.
+        Duration drain = config.seconds("parley.shutdown.drain-timeout-s", 20, 0, 3600);
+        context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
+            @Override
+            public boolean isEnabled(CamelEvent event) {
+                return event instanceof CamelEvent.CamelContextStoppingEvent;
+            }
+
+            @Override
+            public void notify(CamelEvent event) throws Exception {
+                sessions.drain(drain);
+            }
+        });
+        context.addStartupListener((started, alreadyStarted) -> {
+            ShutdownStrategy shutdown = started.getShutdownStrategy();
+            long needed = drain.toSeconds() + 30;
+            if (shutdown.getTimeUnit().toSeconds(shutdown.getTimeout()) < needed) {
+                shutdown.setTimeUnit(TimeUnit.SECONDS);
+                shutdown.setTimeout(needed);
+            }
+        });
     }
 
     private static List<String> list(String commaSeparated) {

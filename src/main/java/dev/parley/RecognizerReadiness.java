@@ -17,11 +17,13 @@ final class RecognizerReadiness extends AbstractHealthCheck {
 
     private final Recognizer recognizer;
     private final BooleanSupplier warmedUp;
+    private final BooleanSupplier draining;
 
-    RecognizerReadiness(Recognizer recognizer, BooleanSupplier warmedUp) {
+    RecognizerReadiness(Recognizer recognizer, BooleanSupplier warmedUp, BooleanSupplier draining) {
         super("parley", "recognizer");
         this.recognizer = recognizer;
         this.warmedUp = warmedUp;
+        this.draining = draining;
     }
 
     @Override
@@ -34,6 +36,10 @@ final class RecognizerReadiness extends AbstractHealthCheck {
         builder.detail("engine", recognizer.name());
         builder.detail("streams.capacity", recognizer.capacity());
         builder.detail("streams.in_use", recognizer.inUse());
+        if (draining.getAsBoolean()) {
+            builder.message("Parley is shutting down: it takes no new session").down();
+            return;
+        }
         if (!warmedUp.getAsBoolean()) {
             builder.message("Parley is warming up (parley.recognizer.warmup)").down();
             return;

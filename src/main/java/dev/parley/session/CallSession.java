@@ -36,6 +36,8 @@ public final class CallSession implements ChannelListener {
     private long seq;
     private int itemCount;
     private final Map<String, String> openItems = new HashMap<>();
+    /** Channels whose speaker is in the middle of an utterance (the recognizer heard it start, not end). */
+    private final java.util.Set<String> speaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile State state = State.OPEN;
     private volatile long lastActivityNanos = System.nanoTime();
     private volatile Instant endedAt;
@@ -228,7 +230,57 @@ public final class CallSession implements ChannelListener {
 
     @Override
     public void finished(RecognitionChannel channel) {
+        speaking.remove(channel.name());
         closeIfDone();
+    }
+
+    @Override
+    public void speechStarted(RecognitionChannel channel, int utterance, long atMs) {
+        speaking.add(channel.name());
+    }
+
+    @Override
+    public void speechStopped(RecognitionChannel channel, int utterance, long atMs) {
+        speaking.remove(channel.name());
+    }
+
+    /** True while a channel's speaker is in the middle of an utterance: ending now would cut it. */
+    public boolean speaking() {
+        return !speaking.isEmpty();
+    }
+
+    /** Parley is shutting down: the client is told to go elsewhere where its protocol can say so. */
+    void draining() {
+        client.draining();
+    }
+
+    /**
+     * Emits {@code session.closed} now, whatever is still on its way (Parley is stopping and cannot
+     * wait any longer): events emitted after it are dropped, the client is closed with {@code code}.
+     */
+    void forceClose(String reason, int code) {
+        synchronized (this) {
+            if (closing || state == State.CLOSED) {
+                return;
+            }
+            if (state == State.OPEN) {
+                state = State.ENDING;
+                endReason = reason;
+                closeCode = code;
+            }
+            closing = true;
+            endedAt = Instant.now();
+        }
+        channels.values().forEach(RecognitionChannel::endOfInput);
+        Map<String, Object> audio = new LinkedHashMap<>();
+        channels.values().forEach(ch -> audio.put(ch.name(), statsJson(ch.stats())));
+        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio), () -> {
+            synchronized (this) {
+                state = State.CLOSED;
+            }
+            client.close(closeCode, endReason);
+            registry.closed(this);
+        });
     }
 
     /** Item ids are unique across the session's channels; partial and final of an utterance share one. */

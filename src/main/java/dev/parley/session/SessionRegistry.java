@@ -50,6 +50,7 @@ public final class SessionRegistry extends ServiceSupport {
     });
     private final EventBus events = new EventBus();
     private volatile Consumer<String> closedRecorded = id -> { };
+    private volatile boolean draining;
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
@@ -100,6 +101,11 @@ public final class SessionRegistry extends ServiceSupport {
                     return session;
                 }
             }
+        }
+        if (draining) {
+            // Shutting down: refused as a restart of the service (1012), which clients retry elsewhere.
+            session.end("server_shutdown", SERVICE_RESTART);
+            return session;
         }
         if (open.size() >= limits.maxSessions()) {
             refuse(session, "Parley is at its limit of " + limits.maxSessions()
@@ -238,10 +244,59 @@ public final class SessionRegistry extends ServiceSupport {
         }
     }
 
+    /** WebSocket close code 1012, Service Restart: the server is going away, connect again (elsewhere). */
+    public static final int SERVICE_RESTART = 1012;
+
+    /** True once a shutdown has begun: no session is taken any more. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Drains for a shutdown, within {@code timeout}, while the event routes still run: no new session
+     * is taken; each open session's client is told to go elsewhere where its protocol can say so
+     * (AudioHook: {@code reconnect}); a session whose speaker is in the middle of an utterance keeps
+     * its audio until the utterance ends (for at most half the time), so a call's last sentence is
+     * not cut; then each session ends ({@code server_shutdown}, close code 1012): its queued audio is
+     * recognised, translated and spoken, and {@code session.closed} recorded and sent. What has not
+     * closed by the deadline gets its {@code session.closed} at once. Returns the sessions it drained.
+     */
+    public int drain(java.time.Duration timeout) throws InterruptedException {
+        draining = true;
+        long t0 = System.nanoTime();
+        long speakUntil = t0 + timeout.toNanos() / 2;
+        long deadline = t0 + timeout.toNanos();
+        int drained = open.size();
+        open.values().forEach(CallSession::draining);
+        while (!open.isEmpty() && System.nanoTime() < deadline) {
+            boolean speakingTimeOver = System.nanoTime() >= speakUntil;
+            for (CallSession s : open.values()) {
+                if (s.state() == CallSession.State.OPEN && (speakingTimeOver || !s.speaking())) {
+                    s.end("server_shutdown", SERVICE_RESTART);
+                }
+            }
+            Thread.sleep(20);
+        }
+        int forced = 0;
+        for (CallSession s : open.values()) {
+            s.forceClose("server_shutdown", SERVICE_RESTART);
+            forced++;
+        }
+        long recorded = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (!open.isEmpty() && System.nanoTime() < recorded) {
+            Thread.sleep(20); // the forced session.closed events through the record stage
+        }
+        if (drained > 0) {
+            LOG.info("Shutdown: {} session(s) drained in {} ms ({} closed at the {} s deadline)", drained,
+                    (System.nanoTime() - t0) / 1_000_000, forced, timeout.toSeconds());
+        }
+        return drained;
+    }
+
     @Override
     protected void doStop() throws InterruptedException {
         sweeper.shutdownNow();
-        open.values().forEach(s -> s.end("server_shutdown", 1001));
+        open.values().forEach(s -> s.end("server_shutdown", SERVICE_RESTART));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!open.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);
