@@ -1,6 +1,7 @@
 package dev.parley;
 
 import dev.parley.archive.ArchiveComponent;
+import dev.parley.archive.OpenSessions;
 import dev.parley.archive.TranscriptArchive;
 import dev.parley.http.HealthEndpoint;
 import dev.parley.http.HttpServer;
@@ -43,10 +44,15 @@ import dev.parley.webhook.WebhookSettings;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.spi.ShutdownStrategy;
+import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.apache.camel.support.service.ServiceSupport;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -84,11 +90,21 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.seconds("parley.session.max-duration-s", 14_400, 1, 604_800),
                 config.seconds("parley.session.level-warning-s", 5, 1, 3600));
         int workers = config.integer("parley.recognizer.threads", Runtime.getRuntime().availableProcessors(), 1, 256);
+
+        // The archive, and the sessions a crash of an earlier Parley left open in it, listed before
+        // this one takes any session; they are closed once the routes run (CrashRecovery).
+        boolean fsync = config.bool("parley.fsync", false);
+        boolean archiving = config.bool("parley.archive.enabled", true);
+        TranscriptArchive archive = new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive")), fsync);
+        OpenSessions openSessions = new OpenSessions(archive.root(), fsync);
+        List<OpenSessions.LeftOpen> leftOpen = archiving ? openSessions.start() : List.of();
+        context.addService(closing(openSessions::stop), true, true); // stops after the sessions
         SessionRegistry sessions = new SessionRegistry(recognizer,
                 source -> translation ? translator.pairs().getOrDefault(source, Set.of()) : Set.of(),
                 Map.of("recognizer", recognizer.name(), "translator", translator.name(), "tts", synthesizer.name()),
                 limits, workers, meters);
         context.addService(sessions, true, true);
+        sessions.onClosedRecorded(openSessions::closed);
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
                 config.integer("parley.port", 8080, 0, 65535),
@@ -114,6 +130,9 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 synthesizer.languages()));
 
         List<String> targets = translation ? list(config.string("parley.translation.targets", "es")) : List.of();
+        Warmup warmup = new Warmup(config.bool("parley.recognizer.warmup", true), recognizer, translator, synthesizer,
+                config.bool("parley.tts.enabled", true) ? targets : List.of());
+        context.addService(warmup, true, true);
         context.addComponent("listen", new ListenComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         dev.parley.telephony.Telephony.register(context, config, http, sessions, recognizer, targets);
@@ -127,18 +146,42 @@ public final class ParleyConfiguration implements CamelConfiguration {
         meters.engines(translator.name(), synthesizer.name());
         context.addComponent("translate", new TranslateComponent(translator, meters));
         context.addComponent("tts", new SpeakComponent(synthesizer, meters));
-        context.addComponent("archive", new ArchiveComponent(new TranscriptArchive(Path.of(config.string("parley.archive.dir", "archive"))), sessions,
-                config.bool("parley.archive.enabled", true)));
+        context.addComponent("archive", new ArchiveComponent(archive, sessions, archiving, openSessions));
         WebhookDispatcher webhooks = new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context, meters);
         context.addComponent("webhook", new WebhookComponent(webhooks));
         WebhookReplayEndpoint.mount(http.router(), webhooks, tokens, auth.required());
 
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) -> {
-            HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer));
+            HealthCheckRegistry.get(started).register(new RecognizerReadiness(recognizer, warmup::done, sessions::draining));
             HealthCheckRegistry.get(started).register(new EventRoutesHealth(events));
             if (tls != null) {
                 HealthCheckRegistry.get(started).register(new TlsCertificateCheck(tls, Clock.systemUTC()));
+            }
+        });
+        context.addStartupListener(new CrashRecovery(leftOpen, openSessions, archive, sessions));
+
+        // On SIGTERM (or any stop), the sessions are drained first, while the routes still run: the
+        // context's "stopping" event comes before any route stops. Camel Main's shutdown hook waits
+        // for the context's shutdown timeout, which must leave room for the drain.
+        Duration drain = config.seconds("parley.shutdown.drain-timeout-s", 20, 0, 3600);
+        context.getManagementStrategy().addEventNotifier(new SimpleEventNotifierSupport() {
+            @Override
+            public boolean isEnabled(CamelEvent event) {
+                return event instanceof CamelEvent.CamelContextStoppingEvent;
+            }
+
+            @Override
+            public void notify(CamelEvent event) throws Exception {
+                sessions.drain(drain);
+            }
+        });
+        context.addStartupListener((started, alreadyStarted) -> {
+            ShutdownStrategy shutdown = started.getShutdownStrategy();
+            long needed = drain.toSeconds() + 30;
+            if (shutdown.getTimeUnit().toSeconds(shutdown.getTimeout()) < needed) {
+                shutdown.setTimeUnit(TimeUnit.SECONDS);
+                shutdown.setTimeout(needed);
             }
         });
     }

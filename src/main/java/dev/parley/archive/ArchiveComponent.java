@@ -10,7 +10,6 @@ import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultComponent;
 
-import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,16 +29,22 @@ public final class ArchiveComponent extends DefaultComponent {
     private final SessionRegistry sessions;
     private final Map<String, Open> open = new ConcurrentHashMap<>();
     private final boolean enabled;
+    private final OpenSessions openSessions;
 
     /** A session's archive, and the settings it was opened with for the final {@code call.json}. */
     private record Open(SessionArchive files, Map<String, Object> call) {
     }
 
-    /** @param enabled {@code parley.archive.enabled}: when false, both steps do nothing */
-    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions, boolean enabled) {
+    /**
+     * @param enabled      {@code parley.archive.enabled}: when false, both steps do nothing
+     * @param openSessions where each session is marked open while its archive is, so that a crash
+     *                     can be made good at the next start
+     */
+    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions, boolean enabled, OpenSessions openSessions) {
         this.archive = archive;
         this.sessions = sessions;
         this.enabled = enabled;
+        this.openSessions = openSessions;
     }
 
     @Override
@@ -82,7 +87,9 @@ public final class ArchiveComponent extends DefaultComponent {
             }
             case "session.closed" -> {
                 Open o = open.remove(session.id());
-                if (o != null) {
+                if (o == null && session.leftOpen()) {
+                    archive.closeLeftOpen(session.id(), session.startedAt(), event);
+                } else if (o != null) {
                     o.files().append(event);
                     Map<String, Object> call = new LinkedHashMap<>(o.call());
                     call.put("ended_at", event.emittedAt());
@@ -117,6 +124,7 @@ public final class ArchiveComponent extends DefaultComponent {
             SessionArchive files = archive.open(id, session.startedAt(), session.settings().channels(),
                     session.settings().format().sampleRate(), session.settings().format().encoding().wireName());
             files.writeCallJson(call);
+            openSessions.opened(id, files.folder());
             return new Open(files, call);
         });
     }
@@ -135,15 +143,14 @@ public final class ArchiveComponent extends DefaultComponent {
         }
     }
 
-    /** Closes what is still open when Parley stops, so every file is left valid. */
+    /**
+     * Closes the files of sessions still open when Parley stops (a shutdown drains them first, so
+     * normally none). Their {@code call.json} does not claim an end that no {@code session.closed}
+     * told of: they stay marked open, and the next start closes them through the event routes.
+     */
     @Override
     protected void doStop() throws Exception {
-        open.values().forEach(o -> {
-            Map<String, Object> call = new LinkedHashMap<>(o.call());
-            call.put("ended_at", Instant.now().toString());
-            call.put("end_reason", "server_shutdown");
-            o.files().close(call);
-        });
+        open.values().forEach(o -> o.files().close(null));
         open.clear();
         super.doStop();
     }

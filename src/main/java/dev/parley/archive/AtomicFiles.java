@@ -9,7 +9,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Whole-file writes that a reader sees either entirely or not at all: temp file, fsync, rename. */
+/**
+ * Whole-file writes that a reader sees either entirely or not at all: temp file, rename. With
+ * {@code fsync} the temp file is forced to the disk before the rename, and the folder after it, so
+ * the new content also survives a power loss; without, it survives the process being killed.
+ */
 final class AtomicFiles {
 
     private static final AtomicLong COUNTER = new AtomicLong();
@@ -17,7 +21,7 @@ final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    static void write(Path target, byte[] bytes) throws IOException {
+    static void write(Path target, byte[] bytes, boolean fsync) throws IOException {
         // A unique temp name beside the target (same file system, so the rename is atomic), hidden
         // by its leading dot; concurrent writers of the same target never share one.
         Path tmp = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid()
@@ -25,12 +29,32 @@ final class AtomicFiles {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeFully(ch, ByteBuffer.wrap(bytes));
-                ch.force(true);
+                if (fsync) {
+                    ch.force(true);
+                }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (fsync) {
+                forceFolder(target.getParent());
+            }
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Makes a rename or a new file in {@code folder} durable (a no-op where the platform cannot). */
+    static void forceFolder(Path folder) {
+        try (FileChannel ch = FileChannel.open(folder, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported everywhere; the rename itself is still atomic
+        }
+    }
+
+    /** Temp files of {@link #write} (dot, target name, pid and counter, {@code .tmp}) that a crash left. */
+    static boolean isTemp(Path file) {
+        String name = file.getFileName().toString();
+        return name.startsWith(".") && name.endsWith(".tmp");
     }
 
     static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {

@@ -27,12 +27,14 @@ final class CaptionTrack {
     private final Path vttPath;
     private final Path srtPath;
     private final List<Cue> cues = new ArrayList<>();
+    private final boolean fsync;
     private FileChannel vtt;
     private FileChannel srt;
     private long vttBytes;
     private long srtBytes;
 
-    CaptionTrack(Path folder, String language) throws IOException {
+    CaptionTrack(Path folder, String language, boolean fsync) throws IOException {
+        this.fsync = fsync;
         this.vttPath = SafeNames.inside(folder, folder.resolve("captions." + language + ".vtt"));
         this.srtPath = SafeNames.inside(folder, folder.resolve("captions." + language + ".srt"));
         rewrite();
@@ -51,6 +53,10 @@ final class CaptionTrack {
             cues.add(cue);
             vttBytes = append(vtt, vttBytes, vttCue(cue));
             srtBytes = append(srt, srtBytes, srtCue(cues.size(), cue));
+            if (fsync) {
+                vtt.force(false);
+                srt.force(false);
+            }
         } else {
             int at = cues.size();
             while (at > 0 && cues.get(at - 1).startMs() > start) {
@@ -69,8 +75,10 @@ final class CaptionTrack {
 
     void close() throws IOException {
         try {
-            vtt.force(true);
-            srt.force(true);
+            if (fsync) {
+                vtt.force(true);
+                srt.force(true);
+            }
         } finally {
             try {
                 vtt.close();
@@ -89,8 +97,8 @@ final class CaptionTrack {
         }
         byte[] vBytes = v.toString().getBytes(StandardCharsets.UTF_8);
         byte[] sBytes = s.toString().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(vttPath, vBytes);
-        AtomicFiles.write(srtPath, sBytes);
+        AtomicFiles.write(vttPath, vBytes, fsync);
+        AtomicFiles.write(srtPath, sBytes, fsync);
         // The rename replaced the files: later cues go to the new ones.
         closeQuietly(vtt);
         closeQuietly(srt);

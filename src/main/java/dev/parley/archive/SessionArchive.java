@@ -37,6 +37,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   tts/&lt;item_id&gt;.&lt;lang&gt;.wav    synthesised speech of each translation
  * </pre>
  * Every file is valid at every moment and a crash loses at most the line or cue being written.
+ * Every write reaches the OS before the call returns (it survives the process being killed); with
+ * {@code fsync} also the disk (it survives a power loss), at the cost of waiting for it.
  * Thread-safe: calls may come from several threads; each file has its own lock, and
  * {@link #close(Map)} waits for calls under way. A call after close throws IllegalStateException;
  * an I/O failure throws UncheckedIOException.
@@ -59,6 +61,7 @@ public final class SessionArchive implements AutoCloseable {
     private final List<String> channels;
     private final int sampleRate;
     private final String encoding;
+    private final boolean fsync;
 
     /** Calls hold the read side (they run side by side); close holds the write side. */
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -76,7 +79,9 @@ public final class SessionArchive implements AutoCloseable {
 
     private final Object callLock = new Object();
 
-    SessionArchive(String sessionId, Path folder, List<String> channels, int sampleRate, String encoding) throws IOException {
+    SessionArchive(String sessionId, Path folder, List<String> channels, int sampleRate, String encoding, boolean fsync)
+            throws IOException {
+        this.fsync = fsync;
         this.sessionId = sessionId;
         this.folder = folder;
         this.channels = List.copyOf(channels);
@@ -93,6 +98,9 @@ public final class SessionArchive implements AutoCloseable {
             throw e;
         }
         this.audio = wav;
+        if (fsync) {
+            AtomicFiles.forceFolder(folder);
+        }
     }
 
     public String sessionId() { return sessionId; }
@@ -142,6 +150,9 @@ public final class SessionArchive implements AutoCloseable {
                     // buffer): a reader sees whole lines, and a crash of this process loses nothing
                     // written. A failed write is cut off so the next line starts on a line of its own.
                     AtomicFiles.writeFully(transcript, buf);
+                    if (fsync) {
+                        transcript.force(false);
+                    }
                 } catch (IOException e) {
                     try {
                         transcript.truncate(transcriptBytes);
@@ -191,9 +202,14 @@ public final class SessionArchive implements AutoCloseable {
         Objects.requireNonNull(wav, "wav");
         underReadLock(() -> {
             Path dir = SafeNames.inside(folder, folder.resolve(TTS));
-            Files.createDirectories(dir);
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                if (fsync) {
+                    AtomicFiles.forceFolder(folder);
+                }
+            }
             Path file = SafeNames.inside(dir, dir.resolve(itemId + "." + lang + ".wav"));
-            AtomicFiles.write(file, wav);
+            AtomicFiles.write(file, wav, fsync);
         });
     }
 
@@ -210,13 +226,15 @@ public final class SessionArchive implements AutoCloseable {
             }
             closed = true;
             List<Exception> failures = new ArrayList<>();
-            attempt(failures, audio::close);
+            attempt(failures, () -> audio.close(fsync));
             for (CaptionTrack track : captions.values()) {
                 attempt(failures, track::close);
             }
             attempt(failures, () -> {
                 try {
-                    transcript.force(true);
+                    if (fsync) {
+                        transcript.force(true);
+                    }
                 } finally {
                     transcript.close();
                 }
@@ -274,7 +292,7 @@ public final class SessionArchive implements AutoCloseable {
         synchronized (captionLock) {
             CaptionTrack track = captions.get(lang);
             if (track == null) {
-                track = new CaptionTrack(folder, lang);
+                track = new CaptionTrack(folder, lang, fsync);
                 captions.put(lang, track);
             }
             track.add(event.startMs(), event.endMs(), speaker, event.text());
@@ -282,7 +300,7 @@ public final class SessionArchive implements AutoCloseable {
     }
 
     /** The event's JSON and '\n'; a {@code tts.audio} event without its base64 audio (that is in tts/). */
-    private static byte[] line(SessionEvent event) {
+    static byte[] line(SessionEvent event) {
         try {
             String json = EventJson.write(event);
             if ("tts.audio".equals(event.type())) {
@@ -298,7 +316,7 @@ public final class SessionArchive implements AutoCloseable {
 
     private void writeCall(Map<String, Object> call) throws IOException {
         String json = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(plain(call));
-        AtomicFiles.write(folder.resolve(CALL_JSON), (json + "\n").getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(folder.resolve(CALL_JSON), (json + "\n").getBytes(StandardCharsets.UTF_8), fsync);
     }
 
     /** The value with {@code java.time} objects as their ISO text, which plain Jackson cannot write. */

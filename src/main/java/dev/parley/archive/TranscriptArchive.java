@@ -1,16 +1,27 @@
 package dev.parley.archive;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.session.SessionEvent;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * The on-disk record of every session: one folder per session, {@code root/YYYY/MM/DD/<session-id>/}
@@ -29,13 +40,20 @@ public final class TranscriptArchive {
     private static final int MAX_SAMPLE_RATE = 384_000;
 
     private final Path root;
+    private final boolean fsync;
 
     public TranscriptArchive() {
         this(DEFAULT_ROOT);
     }
 
     public TranscriptArchive(Path root) {
+        this(root, false);
+    }
+
+    /** @param fsync {@code parley.fsync}: force every write to the disk before it returns (see {@link SessionArchive}) */
+    public TranscriptArchive(Path root, boolean fsync) {
         this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+        this.fsync = fsync;
     }
 
     public Path root() {
@@ -104,10 +122,118 @@ public final class TranscriptArchive {
             } catch (FileAlreadyExistsException e) {
                 throw new IllegalStateException("session " + sessionId + " is archived already in " + folder);
             }
-            return new SessionArchive(sessionId, folder, channels, sampleRate, encoding);
+            if (fsync) {
+                AtomicFiles.forceFolder(folder.getParent());
+            }
+            return new SessionArchive(sessionId, folder, channels, sampleRate, encoding, fsync);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the archive of session " + sessionId, e);
         }
+    }
+
+    /**
+     * What the archive holds of a session a crash left open (see {@link OpenSessions}): its {@code
+     * call.json}, the {@code seq} of its last whole event in {@code transcript.jsonl}, and how much of
+     * the call's audio {@code audio.wav} holds.
+     */
+    public record LeftOpenSession(String sessionId, Path folder, Map<String, Object> call, long lastSeq, long audioMillis) {
+    }
+
+    /**
+     * Reads a session a crash left open and removes the temp files of writes it interrupted. Null
+     * when there is nothing to close: no {@code call.json}, or one that says the session ended (the
+     * crash came after its {@code session.closed} was archived).
+     */
+    public LeftOpenSession inspect(OpenSessions.LeftOpen left) throws IOException {
+        Path folder = SafeNames.inside(root, left.folder());
+        for (Path dir : List.of(folder, folder.resolve(SessionArchive.TTS))) {
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path f : files.filter(AtomicFiles::isTemp).toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
+        }
+        Path callJson = folder.resolve(SessionArchive.CALL_JSON);
+        if (!Files.isRegularFile(callJson)) {
+            return null;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> call = new ObjectMapper().readValue(callJson.toFile(), LinkedHashMap.class);
+        if (call.containsKey("ended_at")) {
+            return null;
+        }
+        long lastSeq = 0;
+        Path transcript = folder.resolve(SessionArchive.TRANSCRIPT);
+        if (Files.exists(transcript)) {
+            List<String> lines = SessionArchive.readTranscript(transcript);
+            if (!lines.isEmpty()) {
+                lastSeq = new ObjectMapper().readTree(lines.get(lines.size() - 1)).path("seq").asLong();
+            }
+        }
+        return new LeftOpenSession(left.sessionId(), folder, call, lastSeq, wavMillis(folder.resolve(SessionArchive.AUDIO)));
+    }
+
+    /**
+     * Closes the archive of a session a crash left open: a last line the crash cut short is removed,
+     * {@code closed} is appended, and {@code call.json} gets its end, as a normal close would.
+     */
+    public void closeLeftOpen(String sessionId, Instant startedAt, SessionEvent closed) {
+        Path folder = folderOf(sessionId, startedAt);
+        try {
+            try (FileChannel transcript = FileChannel.open(folder.resolve(SessionArchive.TRANSCRIPT),
+                    StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                long end = transcript.size();
+                ByteBuffer one = ByteBuffer.allocate(1);
+                while (end > 0 && transcript.read(one.clear(), end - 1) == 1 && one.get(0) != '\n') {
+                    end--;
+                }
+                transcript.truncate(end);
+                AtomicFiles.writeFully(transcript, ByteBuffer.wrap(SessionArchive.line(closed)), end);
+                if (fsync) {
+                    transcript.force(true);
+                }
+            }
+            Path callJson = folder.resolve(SessionArchive.CALL_JSON);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> call = new ObjectMapper().readValue(callJson.toFile(), LinkedHashMap.class);
+            call.put("ended_at", closed.emittedAt());
+            call.put("end_reason", closed.field("reason"));
+            call.put("audio", closed.field("audio"));
+            AtomicFiles.write(callJson, (new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(call) + "\n")
+                    .getBytes(StandardCharsets.UTF_8), fsync);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot close the archive of session " + sessionId + " in " + folder, e);
+        }
+    }
+
+    /** Milliseconds of audio a WAV's header says it holds; 0 if there is none or it cannot be read. */
+    private static long wavMillis(Path wav) {
+        if (!Files.isRegularFile(wav)) {
+            return 0;
+        }
+        try (FileChannel ch = FileChannel.open(wav, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(b, 0);
+            int pos = 12;
+            int rate = 0;
+            int blockAlign = 0;
+            while (pos + 8 <= b.position()) {
+                int id = b.getInt(pos);
+                long size = b.getInt(pos + 4) & 0xFFFF_FFFFL;
+                if (id == 0x20746d66) { // "fmt "
+                    rate = b.getInt(pos + 12);
+                    blockAlign = b.getShort(pos + 20);
+                } else if (id == 0x61746164) { // "data"
+                    return rate > 0 && blockAlign > 0 ? size / blockAlign * 1000 / rate : 0;
+                }
+                pos += 8 + (int) size + (int) (size & 1);
+            }
+        } catch (IOException | RuntimeException e) {
+            // no audio time known
+        }
+        return 0;
     }
 
     @Override

@@ -154,10 +154,12 @@ final class WavWriter {
         finished = true;
     }
 
-    void close() throws IOException {
+    void close(boolean fsync) throws IOException {
         try {
             finish();
-            file.force(true);
+            if (fsync) {
+                file.force(true);
+            }
         } finally {
             file.close();
         }

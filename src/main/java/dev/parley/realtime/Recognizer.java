@@ -1,5 +1,6 @@
 package dev.parley.realtime;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -58,6 +59,14 @@ public interface Recognizer extends AutoCloseable {
 
     /** True once the engine can open a stream without first building a decoder. */
     boolean ready();
+
+    /**
+     * Runs {@code speech} (clips of {@link #sampleRate()} PCM) through the engine before the first
+     * session, so that sessions do not pay what a first use costs (an embedded engine's decoders); at
+     * most {@code timeoutMs}. Warm-up audio is no session's: it is neither reported nor learnt from.
+     */
+    default void warmUp(List<short[]> speech, long timeoutMs) throws InterruptedException {
+    }
 
     /**
      * False for an engine that ignores audio (archive-only mode, {@code none}): channels then skip

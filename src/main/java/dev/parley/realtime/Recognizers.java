@@ -12,10 +12,16 @@ public final class Recognizers {
     private Recognizers() {
     }
 
+    /** {@code parley.state.dir}: what Parley learns and keeps across restarts (the recognizer's priors). */
+    public static java.nio.file.Path stateDir(Config config) {
+        return java.nio.file.Path.of(config.string("parley.state.dir", "state"));
+    }
+
     public static Recognizer create(Config config) {
         String name = config.string("parley.recognizer", "pocketsphinx");
         return switch (name) {
-            case "pocketsphinx" -> new PocketSphinxRecognizer(PocketSphinxSettings.fromProperties(config.lookup()));
+            case "pocketsphinx" -> new PocketSphinxRecognizer(PocketSphinxSettings.fromProperties(config.lookup()),
+                    stateDir(config));
             case "openai" -> new OpenAiRecognizer(OpenAiRecognizerSettings.fromProperties(config.lookup()));
             case "none" -> new NoRecognizer();
             default -> throw Config.invalid("parley.recognizer", name, "one of: pocketsphinx, openai, none");

@@ -31,7 +31,7 @@ public final class CallSession implements ChannelListener {
     /** The client until the session is closed; then none, see {@link #closeIfDone()}. */
     private volatile ClientConnection client;
     private final SessionRegistry registry;
-    private final Instant startedAt = Instant.now();
+    private final Instant startedAt;
     /** Replaced, never changed, as channels are added: read from any thread (the sweeper's too). */
     private volatile Map<String, RecognitionChannel> channels = Map.of();
     private final SerialExecutor outbox;
@@ -39,6 +39,8 @@ public final class CallSession implements ChannelListener {
     private long seq;
     private int itemCount;
     private final Map<String, String> openItems = new HashMap<>();
+    /** Channels whose speaker is in the middle of an utterance (the recognizer heard it start, not end). */
+    private final java.util.Set<String> speaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile State state = State.OPEN;
     private volatile long lastActivityNanos = System.nanoTime();
     private volatile Instant endedAt;
@@ -47,7 +49,9 @@ public final class CallSession implements ChannelListener {
     private int closeCode = 1000;
     private boolean closing;
     private int eventsInFlight;
+    private final boolean leftOpen;
 
+    /** The client of a closed session, or of one a crash left open: nobody to tell. */
     private static final ClientConnection GONE = new ClientConnection() {
         @Override
         public void send(SessionEvent event) {
@@ -60,7 +64,24 @@ public final class CallSession implements ChannelListener {
 
     CallSession(String id, SessionSettings settings, String recognizer, boolean trusted, ClientConnection client,
                 SessionRegistry registry) {
+        this(id, settings, recognizer, trusted, client, registry, Instant.now(), 0, false);
+    }
+
+    /**
+     * A session that a crash of an earlier Parley left open, rebuilt from its archive only to be
+     * closed ({@link #closeLeftOpen}): no channels, no client, its events numbered on from {@code lastSeq}.
+     */
+    CallSession(String id, SessionSettings settings, String recognizer, SessionRegistry registry, Instant startedAt,
+                long lastSeq) {
+        this(id, settings, recognizer, true, GONE, registry, startedAt, lastSeq, true);
+    }
+
+    private CallSession(String id, SessionSettings settings, String recognizer, boolean trusted, ClientConnection client,
+                        SessionRegistry registry, Instant startedAt, long lastSeq, boolean leftOpen) {
         this.id = id;
+        this.startedAt = startedAt;
+        this.seq = lastSeq;
+        this.leftOpen = leftOpen;
         this.settings = settings;
         this.recognizer = recognizer;
         this.trusted = trusted;
@@ -84,6 +105,9 @@ public final class CallSession implements ChannelListener {
     public Instant startedAt() { return startedAt; }
 
     public Instant endedAt() { return endedAt; }
+
+    /** True for a session a crash left open, rebuilt at the next start to be closed. */
+    public boolean leftOpen() { return leftOpen; }
 
     public Collection<RecognitionChannel> channels() { return channels.values(); }
 
@@ -250,7 +274,57 @@ public final class CallSession implements ChannelListener {
 
     @Override
     public void finished(RecognitionChannel channel) {
+        speaking.remove(channel.name());
         closeIfDone();
+    }
+
+    @Override
+    public void speechStarted(RecognitionChannel channel, int utterance, long atMs) {
+        speaking.add(channel.name());
+    }
+
+    @Override
+    public void speechStopped(RecognitionChannel channel, int utterance, long atMs) {
+        speaking.remove(channel.name());
+    }
+
+    /** True while a channel's speaker is in the middle of an utterance: ending now would cut it. */
+    public boolean speaking() {
+        return !speaking.isEmpty();
+    }
+
+    /** Parley is shutting down: the client is told to go elsewhere where its protocol can say so. */
+    void draining() {
+        client.draining();
+    }
+
+    /**
+     * Emits {@code session.closed} now, whatever is still on its way (Parley is stopping and cannot
+     * wait any longer): events emitted after it are dropped, the client is closed with {@code code}.
+     */
+    void forceClose(String reason, int code) {
+        synchronized (this) {
+            if (closing || state == State.CLOSED) {
+                return;
+            }
+            if (state == State.OPEN) {
+                state = State.ENDING;
+                endReason = reason;
+                closeCode = code;
+            }
+            closing = true;
+            endedAt = Instant.now();
+        }
+        channels.values().forEach(RecognitionChannel::endOfInput);
+        Map<String, Object> audio = new LinkedHashMap<>();
+        channels.values().forEach(ch -> audio.put(ch.name(), statsJson(ch.stats())));
+        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio), () -> {
+            synchronized (this) {
+                state = State.CLOSED;
+            }
+            client.close(closeCode, endReason);
+            registry.closed(this);
+        });
     }
 
     /** Item ids are unique across the session's channels; partial and final of an utterance share one. */
@@ -261,6 +335,25 @@ public final class CallSession implements ChannelListener {
             openItems.remove(key);
         }
         return item;
+    }
+
+    /**
+     * Closes a session a crash left open, through the event routes as any other: {@code session.closed}
+     * with reason {@code server_crashed} and, per channel, the audio the archive holds ({@code audio}).
+     */
+    void closeLeftOpen(Map<String, Object> audio) {
+        synchronized (this) {
+            state = State.ENDING;
+            endReason = "server_crashed";
+            closing = true;
+            endedAt = Instant.now();
+        }
+        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio), () -> {
+            synchronized (this) {
+                state = State.CLOSED;
+            }
+            registry.closed(this);
+        });
     }
 
     /** Emits {@code session.closed} once the session is ending, its channels are done and no event is in flight. */

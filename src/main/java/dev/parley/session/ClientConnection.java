@@ -16,6 +16,14 @@ public interface ClientConnection {
         return CompletableFuture.completedFuture(false);
     }
 
+    /**
+     * Parley is shutting down: tell the client, in its protocol's own way where it has one, to connect
+     * to another server (AudioHook: {@code reconnect}). The session goes on until its utterance in
+     * progress is finished; {@link #close} follows. WebSocket clients learn it from the close code (1012).
+     */
+    default void draining() {
+    }
+
     /** Delivers one event; a connection that is gone ignores it. Must not block. */
     void send(SessionEvent event);
 

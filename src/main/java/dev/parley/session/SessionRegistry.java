@@ -1,5 +1,7 @@
 package dev.parley.session;
 
+import dev.parley.audio.AudioEncoding;
+import dev.parley.audio.AudioFormat;
 import dev.parley.metrics.ParleyMeters;
 import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionChannel;
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -53,6 +56,8 @@ public final class SessionRegistry extends ServiceSupport {
     private final ParleyMeters meters;
     /** Open sessions that are not trusted; guarded by {@code open}. */
     private int anonymousOpen;
+    private volatile Consumer<String> closedRecorded = id -> { };
+    private volatile boolean draining;
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
@@ -119,6 +124,11 @@ public final class SessionRegistry extends ServiceSupport {
                     return session;
                 }
             }
+        }
+        if (draining) {
+            // Shutting down: refused as a restart of the service (1012), which clients retry elsewhere.
+            session.end("server_shutdown", SERVICE_RESTART);
+            return session;
         }
         synchronized (open) {
             if (open.size() >= limits.maxSessions()) {
@@ -201,6 +211,39 @@ public final class SessionRegistry extends ServiceSupport {
             LOG.error("Event routes failed for {}", event.describe(), e);
             done.run();
         }
+        if (event.type().equals("session.closed")) {
+            closedRecorded.accept(session.id()); // the record stage (archive, spool) has it: nothing is left open
+        }
+    }
+
+    /** Called with a session's id once the record stage has taken its {@code session.closed}. */
+    public void onClosedRecorded(Consumer<String> listener) {
+        this.closedRecorded = listener;
+    }
+
+    /**
+     * Closes a session that a crash of an earlier Parley left open, from what its archive holds: its
+     * {@code call.json} (as {@link #describe} wrote it), the {@code seq} of its last archived event,
+     * and per channel the audio archived. Its {@code session.closed} (reason {@code server_crashed},
+     * {@code seq} one past the last) goes through the event routes as any other: to the archive,
+     * the webhooks, Kafka and users' routes.
+     */
+    @SuppressWarnings("unchecked")
+    public void closeLeftOpen(Map<String, Object> call, long lastSeq, Map<String, Object> audio) {
+        Map<String, List<String>> channelTargets = new LinkedHashMap<>();
+        ((Map<String, Object>) call.getOrDefault("channel_targets", Map.of()))
+                .forEach((channel, targets) -> channelTargets.put(channel, (List<String>) targets));
+        SessionSettings settings = new SessionSettings((String) call.get("ingest"), (String) call.get("source"),
+                (List<String>) call.getOrDefault("targets", List.of()),
+                new AudioFormat(AudioEncoding.fromWireName((String) call.get("encoding")), ((Number) call.get("rate")).intValue()),
+                (List<String>) call.get("channels"), (Map<String, String>) call.getOrDefault("metadata", Map.of()),
+                Boolean.TRUE.equals(call.get("record")),
+                (Map<String, String>) call.getOrDefault("channel_sources", Map.of()), channelTargets);
+        String engine = String.valueOf(((Map<String, Object>) call.getOrDefault("engines", Map.of())).get("recognizer"));
+        CallSession session = new CallSession((String) call.get("session_id"), settings, engine, this,
+                java.time.Instant.parse((String) call.get("started_at")), lastSeq);
+        open.put(session.id(), session);
+        session.closeLeftOpen(audio);
     }
 
     void closed(CallSession session) {
@@ -269,10 +312,59 @@ public final class SessionRegistry extends ServiceSupport {
         }
     }
 
+    /** WebSocket close code 1012, Service Restart: the server is going away, connect again (elsewhere). */
+    public static final int SERVICE_RESTART = 1012;
+
+    /** True once a shutdown has begun: no session is taken any more. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Drains for a shutdown, within {@code timeout}, while the event routes still run: no new session
+     * is taken; each open session's client is told to go elsewhere where its protocol can say so
+     * (AudioHook: {@code reconnect}); a session whose speaker is in the middle of an utterance keeps
+     * its audio until the utterance ends (for at most half the time), so a call's last sentence is
+     * not cut; then each session ends ({@code server_shutdown}, close code 1012): its queued audio is
+     * recognised, translated and spoken, and {@code session.closed} recorded and sent. What has not
+     * closed by the deadline gets its {@code session.closed} at once. Returns the sessions it drained.
+     */
+    public int drain(java.time.Duration timeout) throws InterruptedException {
+        draining = true;
+        long t0 = System.nanoTime();
+        long speakUntil = t0 + timeout.toNanos() / 2;
+        long deadline = t0 + timeout.toNanos();
+        int drained = open.size();
+        open.values().forEach(CallSession::draining);
+        while (!open.isEmpty() && System.nanoTime() < deadline) {
+            boolean speakingTimeOver = System.nanoTime() >= speakUntil;
+            for (CallSession s : open.values()) {
+                if (s.state() == CallSession.State.OPEN && (speakingTimeOver || !s.speaking())) {
+                    s.end("server_shutdown", SERVICE_RESTART);
+                }
+            }
+            Thread.sleep(20);
+        }
+        int forced = 0;
+        for (CallSession s : open.values()) {
+            s.forceClose("server_shutdown", SERVICE_RESTART);
+            forced++;
+        }
+        long recorded = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (!open.isEmpty() && System.nanoTime() < recorded) {
+            Thread.sleep(20); // the forced session.closed events through the record stage
+        }
+        if (drained > 0) {
+            LOG.info("Shutdown: {} session(s) drained in {} ms ({} closed at the {} s deadline)", drained,
+                    (System.nanoTime() - t0) / 1_000_000, forced, timeout.toSeconds());
+        }
+        return drained;
+    }
+
     @Override
     protected void doStop() throws InterruptedException {
         sweeper.shutdownNow();
-        open.values().forEach(s -> s.end("server_shutdown", 1001));
+        open.values().forEach(s -> s.end("server_shutdown", SERVICE_RESTART));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!open.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(50);

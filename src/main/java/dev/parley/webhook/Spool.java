@@ -29,8 +29,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *   dir/dead/NAME.unreadable                  a pending file that could not be parsed, set aside
  *   dir/{pending,dead}/.NAME.RANDOM.tmp       a write in progress; removed at start
  * </pre>
- * Every file is written to a temp file in the same directory, forced to disk, then renamed over the target,
- * and the directory is forced: after a crash a file is either its old or its new content, never half of one.
+ * Every file is written to a temp file in the same directory, then renamed over the target: after a crash a
+ * file is either its old or its new content, never half of one. Written to the OS, a file survives Parley
+ * being killed; with {@code fsync} ({@code parley.fsync}) the temp file and then the directory are also forced
+ * to the disk, so it survives a power loss, at the cost of waiting for the disk.
  */
 final class Spool implements AutoCloseable {
 
@@ -41,10 +43,12 @@ final class Spool implements AutoCloseable {
     final Path root;
     final Path pending;
     final Path dead;
+    private final boolean fsync;
     private FileChannel lockChannel;
     private FileLock lock;
 
-    Spool(Path root) {
+    Spool(Path root, boolean fsync) {
+        this.fsync = fsync;
         this.root = root.toAbsolutePath().normalize();
         this.pending = this.root.resolve("pending");
         this.dead = this.root.resolve("dead");
@@ -159,7 +163,7 @@ final class Spool implements AutoCloseable {
             }
             throw e;
         }
-        files.keySet().stream().map(Path::getParent).distinct().forEach(Spool::forceDirectory);
+        files.keySet().stream().map(Path::getParent).distinct().forEach(this::forceDirectory);
     }
 
     void write(Path target, byte[] content) throws IOException {
@@ -182,7 +186,7 @@ final class Spool implements AutoCloseable {
         return target;
     }
 
-    private static Path writeTemp(Path target, byte[] content) throws IOException {
+    private Path writeTemp(Path target, byte[] content) throws IOException {
         Path temp = target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + TEMP_SUFFIX);
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -190,7 +194,9 @@ final class Spool implements AutoCloseable {
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
-            channel.force(true);
+            if (fsync) {
+                channel.force(true);
+            }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
             throw e;
@@ -198,8 +204,11 @@ final class Spool implements AutoCloseable {
         return temp;
     }
 
-    /** Makes renames and deletions in a directory durable (a no-op where the platform cannot). */
-    static void forceDirectory(Path directory) {
+    /** Makes renames and deletions in a directory durable, with fsync (a no-op where the platform cannot). */
+    void forceDirectory(Path directory) {
+        if (!fsync) {
+            return;
+        }
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
             channel.force(true);
         } catch (IOException | UnsupportedOperationException e) {

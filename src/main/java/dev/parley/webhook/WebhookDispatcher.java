@@ -111,7 +111,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         } catch (EmptyWebhookSecretException e) {
             throw new IllegalArgumentException("Invalid setting " + WebhookSettings.SECRET + ": the key is empty", e);
         }
-        this.spool = new Spool(settings.dir());
+        this.spool = new Spool(settings.dir(), settings.fsync());
         if (settings.enabled()) {
             spool.createDirectories(); // fail at construction, not at the first event, on an unwritable dir
         }
@@ -316,7 +316,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                 // Pending before the dead letter goes: a crash in between sends it, at worst twice.
                 spool.write(spool.pending.resolve(name), letter.replayed(now).toJson());
                 Files.deleteIfExists(deadFile);
-                Spool.forceDirectory(spool.dead);
+                spool.forceDirectory(spool.dead);
             } catch (IOException e) {
                 tracked.remove(name, entry);
                 throw new UncheckedIOException("cannot move dead letter " + deadFile + " back to " + spool.pending, e);

@@ -30,10 +30,12 @@ import java.util.function.Function;
  *                          is made then, and if it fails the delivery is dead-lettered
  * @param requestTimeout    connect and response timeout of one attempt
  * @param concurrency       requests in flight at once per URL
+ * @param fsync             {@code parley.fsync}: force each spool file, and its directory, to the disk before
+ *                          {@link WebhookDispatcher#enqueue} returns (else it is written to the OS only)
  */
 public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAttempts, Duration initialBackoff,
                               Duration maxBackoff, double backoffMultiplier, Duration giveUpAfter, Duration requestTimeout,
-                              int concurrency) {
+                              int concurrency, boolean fsync) {
 
     public static final String URLS = "parley.webhooks.urls";
     public static final String SECRET = "parley.webhooks.secret";
@@ -102,7 +104,7 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
     public static WebhookSettings of(List<String> urls, String secret, Path dir) {
         return new WebhookSettings(urls.stream().map(WebhookSettings::parseUrl).toList(), secret, dir,
                 DEFAULT_MAX_ATTEMPTS, DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_BACKOFF_MULTIPLIER,
-                DEFAULT_GIVE_UP_AFTER, DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY);
+                DEFAULT_GIVE_UP_AFTER, DEFAULT_TIMEOUT, DEFAULT_CONCURRENCY, false);
     }
 
     /**
@@ -143,37 +145,37 @@ public record WebhookSettings(List<URI> urls, String secret, Path dir, int maxAt
         Duration timeout = config.millis(TIMEOUT_MS, DEFAULT_TIMEOUT.toMillis(), 1, 600_000);
         int concurrency = config.integer(CONCURRENCY, DEFAULT_CONCURRENCY, 1, 64);
         return new WebhookSettings(urls, secret, dir, maxAttempts, initial, max, multiplier, giveUpAfter, timeout,
-                concurrency);
+                concurrency, config.bool("parley.fsync", false));
     }
 
     public WebhookSettings withDir(Path newDir) {
         return new WebhookSettings(urls, secret, newDir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                giveUpAfter, requestTimeout, concurrency);
+                giveUpAfter, requestTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withUrls(List<String> newUrls) {
         return new WebhookSettings(newUrls.stream().map(WebhookSettings::parseUrl).toList(), secret, dir, maxAttempts,
-                initialBackoff, maxBackoff, backoffMultiplier, giveUpAfter, requestTimeout, concurrency);
+                initialBackoff, maxBackoff, backoffMultiplier, giveUpAfter, requestTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withRetries(int newMaxAttempts, Duration newInitialBackoff, Duration newMaxBackoff) {
         return new WebhookSettings(urls, secret, dir, newMaxAttempts, newInitialBackoff, newMaxBackoff,
-                backoffMultiplier, giveUpAfter, requestTimeout, concurrency);
+                backoffMultiplier, giveUpAfter, requestTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withGiveUpAfter(Duration newGiveUpAfter) {
         return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                newGiveUpAfter, requestTimeout, concurrency);
+                newGiveUpAfter, requestTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withRequestTimeout(Duration newTimeout) {
         return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                giveUpAfter, newTimeout, concurrency);
+                giveUpAfter, newTimeout, concurrency, fsync);
     }
 
     public WebhookSettings withConcurrency(int newConcurrency) {
         return new WebhookSettings(urls, secret, dir, maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
-                giveUpAfter, requestTimeout, newConcurrency);
+                giveUpAfter, requestTimeout, newConcurrency, fsync);
     }
 
     /** True when there is at least one endpoint. */

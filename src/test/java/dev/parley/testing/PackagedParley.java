@@ -126,6 +126,9 @@ public final class PackagedParley implements AutoCloseable {
         env.put("PARLEY_AUTH_RATE_LIMIT_BURST", "10000");
         // Two decoders warm are enough for a test, and spare the CPU the others would cost.
         env.put("PARLEY_RECOGNIZER_POCKETSPHINX_WARM_DECODERS", "2");
+        // No warm-up: a test about the first sessions after a start turns it on (PARLEY_RECOGNIZER_WARMUP).
+        // What Parley learns (state/) stays in the test's own folder, as everything else.
+        env.put("PARLEY_RECOGNIZER_WARMUP", "false");
         return env;
     }
 
@@ -188,6 +191,16 @@ public final class PackagedParley implements AutoCloseable {
             Thread.sleep(200);
         }
         throw new AssertionError("Parley in " + dir + " was not ready within " + timeout + "; its log ends:\n" + tail(log(), 40));
+    }
+
+    /** Kills Parley as {@code kill -9} does: no shutdown, nothing flushed that was not written already. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** The running Parley's process, to signal it or wait for it. */
+    public Process process() {
+        return process;
     }
 
     /** Stops Parley as a service manager would (SIGTERM), and kills it if it has not stopped within 20 s. */

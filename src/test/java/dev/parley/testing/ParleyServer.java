@@ -57,6 +57,10 @@ public final class ParleyServer implements AutoCloseable {
         settings.put("parley.session.max-ahead-ms", "3600000");
         // Two decoders warm is enough for most tests, and spares the CPU the others would cost.
         settings.put("parley.recognizer.pocketsphinx.warm-decoders", "2");
+        // No warm-up (a test that is about the first sessions after a start turns it on), and a
+        // state folder of its own: nothing learnt by one test's Parley reaches another's.
+        settings.put("parley.recognizer.warmup", "false");
+        settings.put("parley.state.dir", Files.createTempDirectory(Path.of("target"), "state").toString());
         settings.put("parley.archive.dir", Files.createTempDirectory(Path.of("target"), "archive").toString());
         settings.put("parley.webhooks.dir", Files.createTempDirectory(Path.of("target"), "webhooks").toString());
         settings.putAll(overrides);

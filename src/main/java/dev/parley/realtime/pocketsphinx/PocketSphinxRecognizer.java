@@ -5,14 +5,21 @@ import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
 import dev.parley.realtime.Recognizer;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -36,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * wide-band audio; the model's {@code -cmninit} until then. An utterance decoded with a mean that
  * was such a guess, or that turns out far from its own, is decoded again with its own mean before
  * its final is delivered ({@link PocketSphinxStream}), so the first caller of a kind, or an unusual
- * one, is not misrecognised for want of a prior.
+ * one, is not misrecognised for want of a prior. With a state folder, the priors are saved there
+ * ({@link CmnPriorFile}) and a restart starts from them rather than from that guess.
  *
  * <p>Sessions' channels open their streams with {@link #openOnDemand}: such a stream holds a decoder
  * only while there is speech to recognise. It takes one when audio that may be speech arrives and
@@ -44,12 +52,18 @@ import org.slf4j.LoggerFactory;
  * cepstral mean for the next one; so a connection that sends nothing, or silence, holds no decoder.
  * Of the {@code pool-size} decoders, {@code reserved-for-trusted} are for trusted streams (sessions
  * with an API key, telephony) only: streams of sessions opened with a token hold at most the rest.
+ *
+ * <p>{@link #ready()} waits for every warm decoder, and {@link #warmUp} decodes speech once on each,
+ * so that the first sessions after a start neither wait for a decoder being built nor share the CPU
+ * with the builds.
  */
 public final class PocketSphinxRecognizer implements Recognizer {
 
     private static final Logger LOG = LoggerFactory.getLogger(PocketSphinxRecognizer.class);
     private static final Set<String> LANGUAGES = Set.of("en");
     private static final Object NATIVE_LOG_LOCK = new Object();
+    /** How often learnt priors are saved while they change: what a crash can lose of them. */
+    static final int SAVE_EVERY_S = 10;
     private static String nativeLogConfig; // null until the first recognizer configured it
 
     private final PocketSphinxSettings settings;
@@ -58,6 +72,10 @@ public final class PocketSphinxRecognizer implements Recognizer {
     private final AtomicInteger built = new AtomicInteger();
     private final AtomicInteger nextId = new AtomicInteger();
     private final ConcurrentMap<Integer, CmnPrior> cmnPriors = new ConcurrentHashMap<>();
+    private final CmnPriorFile priorFile;                 // null: priors are not kept across restarts
+    private final Map<Integer, List<CmnPrior.Voice>> savedPriors;
+    private final ScheduledExecutorService saver;
+    private long savedChanges;
 
     private final Object lock = new Object();
     private final ArrayDeque<NativeDecoder> idle = new ArrayDeque<>();
@@ -66,8 +84,9 @@ public final class PocketSphinxRecognizer implements Recognizer {
     private int inUse;         // decoders held by streams (including ones being built for them)
     private int anonymousInUse; // of which held by streams that are not trusted
     private int waiting;       // opens waiting for a warm-up build
-    private boolean closed;
+    private volatile boolean closed;
     private final Thread warmup;
+    private volatile boolean warmBuilt;    // the warm-up thread has built what it was to build
     private volatile RuntimeException warmupFailure;
 
     /** Reads the settings with {@link PocketSphinxSettings#fromProperties(Function)}. */
@@ -84,7 +103,18 @@ public final class PocketSphinxRecognizer implements Recognizer {
      * @throws UnsatisfiedLinkError if libpocketsphinx.so.3 is not installed
      */
     public PocketSphinxRecognizer(PocketSphinxSettings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * The same, keeping the learnt cepstral-mean priors in {@code stateDir} (null: not kept): read
+     * now, saved every {@value #SAVE_EVERY_S} s while they change and when the recognizer closes. An
+     * unreadable file is logged and replaced.
+     */
+    public PocketSphinxRecognizer(PocketSphinxSettings settings, Path stateDir) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.priorFile = stateDir == null ? null : new CmnPriorFile(stateDir);
+        this.savedPriors = loadPriors(priorFile);
         this.lib = PocketSphinx.get();
         this.args = settings.toArgs();
         configureNativeLog(lib, settings.logFile());
@@ -102,6 +132,17 @@ public final class PocketSphinxRecognizer implements Recognizer {
             warmup.start();
         } else {
             warmup = null;
+            warmBuilt = true;
+        }
+        if (priorFile != null) {
+            saver = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "pocketsphinx-priors");
+                t.setDaemon(true);
+                return t;
+            });
+            saver.scheduleWithFixedDelay(this::savePriors, SAVE_EVERY_S, SAVE_EVERY_S, TimeUnit.SECONDS);
+        } else {
+            saver = null;
         }
     }
 
@@ -274,7 +315,8 @@ public final class PocketSphinxRecognizer implements Recognizer {
 
     /** The cepstral-mean prior of streams whose audio arrives at {@code sourceRate}. */
     CmnPrior prior(int sourceRate, NativeDecoder decoder) {
-        return cmnPriors.computeIfAbsent(sourceRate, r -> new CmnPrior(decoder.cmnInit()));
+        return cmnPriors.computeIfAbsent(sourceRate,
+                r -> new CmnPrior(decoder.cmnInit(), savedPriors.getOrDefault(r, List.of())));
     }
 
     @Override
@@ -289,11 +331,118 @@ public final class PocketSphinxRecognizer implements Recognizer {
         }
     }
 
-    /** True when an idle decoder exists, so {@link #open} will not have to build one. */
+    /**
+     * True when the warm decoders are built and one is idle, so {@link #open} will not have to build
+     * one and no build competes with the streams for the CPU.
+     */
     @Override
     public boolean ready() {
         synchronized (lock) {
-            return !closed && !idle.isEmpty();
+            return warmBuilt && !closed && !idle.isEmpty();
+        }
+    }
+
+    /**
+     * Decodes a clip of {@code speech} (16 kHz) on every warm decoder, a few at a time, once they are
+     * built (waiting for them up to {@code timeoutMs}): what the first streams on a decoder would
+     * otherwise pay. Each uses a prior of its own, so warm-up audio never teaches the shared priors;
+     * streams opened meanwhile get the decoders not being warmed.
+     */
+    @Override
+    public void warmUp(List<short[]> speech, long timeoutMs) throws InterruptedException {
+        if (speech.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        if (warmup != null) {
+            warmup.join(Math.max(1, timeoutMs));
+        }
+        List<NativeDecoder> decoders;
+        synchronized (lock) {
+            decoders = new ArrayList<>(idle);
+        }
+        int threads = Math.min(decoders.size(), Runtime.getRuntime().availableProcessors());
+        if (threads == 0) {
+            return;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "pocketsphinx-warm-decode");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (int i = 0; i < decoders.size(); i++) {
+                NativeDecoder d = decoders.get(i);
+                short[] clip = speech.get(i % speech.size());
+                pool.execute(() -> warmDecode(d, clip));
+            }
+            pool.shutdown();
+            pool.awaitTermination(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Decodes {@code samples} on one idle decoder, straight through its native calls, from the
+     * model's own CMN: warm-up audio teaches no shared prior and opens no session.
+     */
+    private void warmDecode(NativeDecoder decoder, short[] samples) {
+        synchronized (lock) {
+            if (closed || !idle.remove(decoder)) {
+                return; // a stream has it: it is being warmed anyway
+            }
+            inUse++;
+        }
+        boolean broken = false;
+        try {
+            decoder.startStream();
+            if (decoder.cmnControl()) {
+                decoder.setCmn(decoder.cmnInit());
+            }
+            decoder.startUtt();
+            int block = PocketSphinxStream.SAMPLE_RATE / 25; // 40 ms, as sessions send it
+            for (int off = 0; off < samples.length && !closed; off += block) {
+                decoder.process(samples, off, Math.min(block, samples.length - off));
+                decoder.hyp();
+            }
+            decoder.endUtt();
+            decoder.hyp();
+        } catch (RuntimeException e) {
+            broken = true;
+            LOG.warn("Warm-up decoding failed on pocketsphinx decoder #{}: {}", decoder.id(), e.toString());
+        } finally {
+            release(decoder, broken, true);
+        }
+    }
+
+    private static Map<Integer, List<CmnPrior.Voice>> loadPriors(CmnPriorFile file) {
+        if (file == null) {
+            return Map.of();
+        }
+        try {
+            Map<Integer, List<CmnPrior.Voice>> saved = file.load();
+            if (!saved.isEmpty()) {
+                LOG.info("Cepstral-mean priors of {} kind(s) of audio read from {}", saved.size(), file.path());
+            }
+            return saved;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Ignoring unreadable cepstral-mean priors in {} ({}); they are learnt again", file.path(), e.toString());
+            return Map.of();
+        }
+    }
+
+    /** Saves the priors if they changed since the last save. */
+    private synchronized void savePriors() {
+        long changes = cmnPriors.values().stream().mapToLong(CmnPrior::changes).sum();
+        if (changes == savedChanges || cmnPriors.isEmpty()) {
+            return;
+        }
+        try {
+            priorFile.save(Map.copyOf(cmnPriors));
+            savedChanges = changes;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot save the cepstral-mean priors to {}: {}", priorFile.path(), e.toString());
         }
     }
 
@@ -339,6 +488,10 @@ public final class PocketSphinxRecognizer implements Recognizer {
                 Thread.currentThread().interrupt();
             }
         }
+        if (saver != null) {
+            saver.shutdownNow();
+            savePriors();
+        }
     }
 
     /** Called by a stream that gives its decoder back: the decoder's utterance is already ended. */
@@ -373,6 +526,14 @@ public final class PocketSphinxRecognizer implements Recognizer {
     }
 
     private void warmUp() {
+        try {
+            buildWarmDecoders();
+        } finally {
+            warmBuilt = true;
+        }
+    }
+
+    private void buildWarmDecoders() {
         for (int i = 0; i < settings.warmDecoders(); i++) {
             synchronized (lock) {
                 if (closed || existing >= settings.poolSize()) {

@@ -95,6 +95,7 @@ public final class PocketSphinxStream implements RecognitionStream {
     private long decoderBase;       // value of fed when the decoder's stream started
     private CmnPrior prior;         // null without CMN control (or before the first decoder)
     private float[] ownCmn;         // the live CMN when the last decoder was given back
+    private CmnPrior.Voice voice;   // this stream's say in the prior (with it)
     private boolean cmnGuessed;     // the live CMN is a prior not yet informed by this kind of audio
     private final SpeechGate gate = new SpeechGate();
     private final ArrayDeque<short[]> preroll = new ArrayDeque<>();
@@ -153,6 +154,7 @@ public final class PocketSphinxStream implements RecognitionStream {
             if (d.cmnControl()) {
                 if (prior == null) {
                     prior = owner.prior(sourceRate, d);
+                    voice = prior.voice();
                 }
                 if (ownCmn != null) {
                     d.setCmn(ownCmn);
@@ -514,7 +516,7 @@ public final class PocketSphinxStream implements RecognitionStream {
             decoder.setCmn(own.mean()); // the next utterance starts from this channel's mean
         }
         cmnGuessed = false;
-        prior.learn(own.mean(), own.frames());
+        prior.learn(voice, own.mean(), own.frames());
     }
 
     private static double distance(float[] a, float[] b) {

@@ -617,6 +617,16 @@ final class AudioHookConsumer extends WebSocketIngest {
             // AudioHook clients take no transcripts back; events go to the archive and webhooks.
         }
 
+        /** AudioHook's own way: 'reconnect', upon which the client opens a session elsewhere and closes this one. */
+        @Override
+        public void draining() {
+            context.runOnContext(v -> {
+                if (session != null && !probe && !closeRequested && !disconnecting && !finished) {
+                    send("reconnect", JSON.createObjectNode().put("info", "Parley is shutting down"));
+                }
+            });
+        }
+
         @Override
         public void close(int code, String reason) {
             context.runOnContext(v -> {
@@ -624,7 +634,8 @@ final class AudioHookConsumer extends WebSocketIngest {
                 if (closeRequested) {
                     sendClosed();
                 } else if (!disconnecting && !finished) {
-                    disconnect(code == 1000 || code == 1001 ? "completed" : "error", reason == null ? "" : reason);
+                    // 1012: Parley shut down; it asked the client to reconnect elsewhere (draining), and is done.
+                    disconnect(code == 1000 || code == 1001 || code == 1012 ? "completed" : "error", reason == null ? "" : reason);
                 }
             });
         }

@@ -594,9 +594,11 @@ final class TwilioConsumer extends WebSocketIngest {
         }
 
         void close(int code, String reason) {
+            // Twilio has no reconnect: a shutdown (1012) simply ends the stream, as a normal close.
+            short wsCode = (short) (code == SessionRegistry.SERVICE_RESTART ? 1000 : code);
             context.runOnContext(v -> {
                 if (!ws.isClosed()) {
-                    ws.close((short) code, reason == null ? "" : reason);
+                    ws.close(wsCode, reason == null ? "" : reason);
                 }
             });
         }
