@@ -1,9 +1,10 @@
 package dev.parley.http;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.ext.web.Router;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,6 +38,7 @@ public final class HttpServer extends ServiceSupport {
     private final boolean h2c;
     private final TlsReloader tls;
     private final RefusalLog refusals = new RefusalLog(LOG, 10);
+    private final Set<HttpConnection> refusedConnections = ConcurrentHashMap.newKeySet();
     private Vertx vertx;
     private Router router;
     private io.vertx.core.http.HttpServer server;
@@ -101,6 +104,11 @@ public final class HttpServer extends ServiceSupport {
                 .connectionHandler(connection -> HttpEdge.install(connection, options))
                 .invalidRequestHandler(request -> refuse(request, HttpEdge.invalid(request.decoderResult().cause())))
                 .requestHandler(request -> {
+                    if (refusedConnections.contains(request.connection())) {
+                        // A request pipelined behind a refused one: what follows on it cannot be trusted.
+                        request.connection().close();
+                        return;
+                    }
                     HttpEdge.Refusal refusal = HttpEdge.check(request);
                     if (refusal == null) {
                         routes.handle(request);
@@ -139,6 +147,11 @@ public final class HttpServer extends ServiceSupport {
     /** Answers with the refusal's status and reason, and closes the connection: what follows on it cannot be trusted. */
     private void refuse(HttpServerRequest request, HttpEdge.Refusal refusal) {
         refusals.refused(request.remoteAddress(), refusal.status(), refusal.reason());
+        // Marked before the answer ends: Vert.x may hand over the next pipelined request as it does.
+        HttpConnection connection = request.connection();
+        if (refusedConnections.add(connection)) {
+            connection.closeHandler(closed -> refusedConnections.remove(connection));
+        }
         request.response().setStatusCode(refusal.status()).putHeader("Content-Type", "text/plain; charset=utf-8")
                 .putHeader("Connection", "close").end(refusal.reason() + "\n");
         request.response().close();
