@@ -130,8 +130,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 synthesizer.languages()));
 
         List<String> targets = translation ? list(config.string("parley.translation.targets", "es")) : List.of();
-        Warmup warmup = new Warmup(config.bool("parley.recognizer.warmup", true), recognizer, translator, synthesizer,
-                config.bool("parley.tts.enabled", true) ? targets : List.of());
+        Warmup warmup = new Warmup(config.bool("parley.recognizer.warmup", true), recognizer, translator,
+                config.bool("parley.tts.enabled", true) ? synthesizer : null, targets);
         context.addService(warmup, true, true);
         context.addComponent("listen", new ListenComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));

@@ -54,6 +54,7 @@ final class Warmup extends ServiceSupport {
     private volatile boolean done;
     private Thread thread;
 
+    /** @param synthesizer null when speech is off; {@code targets}: the default translation targets */
     Warmup(boolean enabled, Recognizer recognizer, Translator translator, Synthesizer synthesizer, List<String> targets) {
         this.enabled = enabled;
         this.recognizer = recognizer;
@@ -157,17 +158,16 @@ final class Warmup extends ServiceSupport {
 
     /** One translation into each default target and its speech, with the embedded engines only. */
     private void pipelines() throws InterruptedException {
-        if (!"apertium".equals(translator.name()) && !"espeak".equals(synthesizer.name())) {
-            return;
-        }
+        boolean translate = "apertium".equals(translator.name());
+        boolean speak = synthesizer != null && "espeak".equals(synthesizer.name());
         Set<String> reachable = translator.pairs().getOrDefault("en", Set.of());
         for (String target : targets) {
             try {
                 String text = TEXT;
-                if ("apertium".equals(translator.name()) && reachable.contains(target)) {
+                if (translate && reachable.contains(target)) {
                     text = translator.translate(TEXT, "en", target).get(30, TimeUnit.SECONDS);
                 }
-                if ("espeak".equals(synthesizer.name()) && synthesizer.languages().contains(target)) {
+                if (speak && synthesizer.languages().contains(target)) {
                     synthesizer.speak(text, target).get(30, TimeUnit.SECONDS);
                 }
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {

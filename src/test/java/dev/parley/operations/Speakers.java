@@ -25,7 +25,14 @@ final class Speakers {
     private static final int FRAME = RATE * 2 / 25;
 
     /** What one session streamed and received. */
-    record Talk(List<LibriVox.Recording> said, ListenClient client) {
+    record Talk(List<LibriVox.Recording> said, ListenClient client, long startedNanos, long maxLagMs) {
+
+        /** Seconds into the session of each {@code overloaded} error. */
+        List<Double> overloadedAt() {
+            return client.events().stream().filter(e -> e.type().equals("error")
+                    && e.json().path("code").asText().equals("overloaded"))
+                    .map(e -> (e.atNanos() - startedNanos) / 1e9).toList();
+        }
 
         /** {@code overloaded} errors received. */
         long overloaded() {
@@ -83,10 +90,21 @@ final class Speakers {
     private static Talk talk(Callable<URI> uri, List<LibriVox.Recording> recordings, byte[] audio, Duration closeWithin)
             throws Exception {
         ListenClient client = ListenClient.connect(uri.call());
-        client.stream(audio, FRAME, RATE * 2, true);
+        long started = System.nanoTime();
+        long maxLag = 0;
+        for (int off = 0; off < audio.length; off += FRAME) {
+            long due = started + (long) (off * 1e9 / (RATE * 2));
+            long now = System.nanoTime();
+            if (due > now) {
+                Thread.sleep((due - now) / 1_000_000, (int) ((due - now) % 1_000_000));
+            } else {
+                maxLag = Math.max(maxLag, (now - due) / 1_000_000);
+            }
+            client.sendAudio(java.util.Arrays.copyOfRange(audio, off, Math.min(audio.length, off + FRAME)));
+        }
         client.endInput();
         client.await("session.closed", closeWithin);
-        return new Talk(recordings, client);
+        return new Talk(recordings, client, started, maxLag);
     }
 
     /** {@code n} sessions at once, session i starting with recording i; each says {@code count} recordings. */
