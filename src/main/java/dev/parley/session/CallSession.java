@@ -316,15 +316,7 @@ public final class CallSession implements ChannelListener {
             endedAt = Instant.now();
         }
         channels.values().forEach(RecognitionChannel::endOfInput);
-        Map<String, Object> audio = new LinkedHashMap<>();
-        channels.values().forEach(ch -> audio.put(ch.name(), statsJson(ch.stats())));
-        emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio), () -> {
-            synchronized (this) {
-                state = State.CLOSED;
-            }
-            client.close(closeCode, endReason);
-            registry.closed(this);
-        });
+        emitClosed();
     }
 
     /** Item ids are unique across the session's channels; partial and final of an utterance share one. */
@@ -367,6 +359,11 @@ public final class CallSession implements ChannelListener {
             closing = true;
             endedAt = Instant.now();
         }
+        emitClosed();
+    }
+
+    /** Emits {@code session.closed} with the channels' totals; once it is routed, closes the client and lets it go. */
+    private void emitClosed() {
         Map<String, Object> audio = new LinkedHashMap<>();
         channels.values().forEach(ch -> audio.put(ch.name(), statsJson(ch.stats())));
         emit(SessionEvent.of("session.closed").field("reason", endReason).field("audio", audio), () -> {
