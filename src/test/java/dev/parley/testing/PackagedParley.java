@@ -124,6 +124,7 @@ public final class PackagedParley implements AutoCloseable {
         // Tests open many connections a second from one address: raise the limits, keep authentication on.
         env.put("PARLEY_AUTH_RATE_LIMIT_PER_MINUTE", "100000");
         env.put("PARLEY_AUTH_RATE_LIMIT_BURST", "10000");
+        env.put("PARLEY_AUTH_MAX_ANONYMOUS_PER_ADDRESS", "10000");
         // Two decoders warm are enough for a test, and spare the CPU the others would cost.
         env.put("PARLEY_RECOGNIZER_POCKETSPHINX_WARM_DECODERS", "2");
         // No warm-up: a test about the first sessions after a start turns it on (PARLEY_RECOGNIZER_WARMUP).

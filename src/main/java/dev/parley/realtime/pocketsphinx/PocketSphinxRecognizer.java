@@ -401,9 +401,12 @@ public final class PocketSphinxRecognizer implements Recognizer {
                 decoder.setCmn(decoder.cmnInit());
             }
             decoder.startUtt();
-            int block = PocketSphinxStream.SAMPLE_RATE / 25; // 40 ms, as sessions send it
-            for (int off = 0; off < samples.length && !closed; off += block) {
-                decoder.process(samples, off, Math.min(block, samples.length - off));
+            int frame = PocketSphinxStream.SAMPLE_RATE / 25; // 40 ms, as sessions send it
+            for (int off = 0; off < samples.length && !closed; off += frame) {
+                int end = Math.min(samples.length, off + frame);
+                for (int at = off; at < end; at += NativeDecoder.BLOCK) {
+                    decoder.process(samples, at, Math.min(NativeDecoder.BLOCK, end - at));
+                }
                 decoder.hyp();
             }
             decoder.endUtt();
