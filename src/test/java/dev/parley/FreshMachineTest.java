@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.parley.testing.NodeClients;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,11 +41,10 @@ class FreshMachineTest {
 
     @Test
     void programsParleyDoesNotInstallCannotBeStarted() {
-        // node: Debian's nodejs (priority optional) is in neither of ./parley's lists and no listed
-        // package ships it, while the developers' machines have a node on their PATH. python3 is
-        // likewise optional (python3-minimal too), yet on most developers' PATH. mvn would not do:
-        // ./parley installs maven. Nor would java: see startsJavaAsThisJvm.
-        for (String program : List.of("node", "python3")) {
+        // python3 is optional in Debian (python3-minimal too) and in neither of ./parley's lists, yet on
+        // most developers' PATH. mvn would not do: ./parley installs maven. Nor would java: see
+        // startsJavaAsThisJvm. Nor node: ./parley installs nodejs for the npm clients (src/test/node).
+        for (String program : List.of("python3")) {
             assertFalse(Files.exists(Path.of(folder, program)), program + " in " + folder);
             assertThrows(IOException.class, () -> new ProcessBuilder(program, "--version").start(),
                     program + " should not be found on PATH " + folder);
@@ -54,7 +54,7 @@ class FreshMachineTest {
     @Test
     void theProgramsTheTestsStartCanBeStarted() throws Exception {
         for (String program : List.of("pocketsphinx_batch", "pocketsphinx_continuous", "sox", "espeak-ng", "apertium",
-                "chromium", "chromedriver", "promtool")) {
+                "chromium", "chromedriver", "promtool", "node", "npm")) {
             assertStarts(program);
         }
     }
@@ -89,6 +89,14 @@ class FreshMachineTest {
     }
 
     /** Found on PATH and started; stopped at once, as what it does with no arguments does not matter. */
+    /** The npm clients the tests drive are the pinned ones, installed by ./parley test with the PATH's node. */
+    @Test
+    void theNpmClientsAreInstalledAsPinned() throws Exception {
+        NodeClients.Run tsc = NodeClients.bin("tsc", List.of("--version"), java.time.Duration.ofSeconds(60));
+        assertEquals(0, tsc.exitCode(), tsc.output());
+        assertTrue(tsc.output().contains("Version 5.9.3"), tsc.output());
+    }
+
     private static void assertStarts(String program) throws Exception {
         Process p = new ProcessBuilder(program)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
