@@ -2,6 +2,7 @@ package dev.parley.metrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.testing.NodeClients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,6 +43,28 @@ class DashboardAndAlertsTest {
         assertTrue(check.output().contains("SUCCESS: 8 rules found"), check.output());
         Result tests = promtool(ALERTS.getParent(), "test", "rules", "parley-alerts.test.yml");
         assertEquals(0, tests.exitCode(), tests.output());
+    }
+
+    /**
+     * The dashboard is what Grafana's own schema describes: its JSON, as a TypeScript value of the Dashboard
+     * type of Grafana's @grafana/schema package (pinned in src/test/node), passes tsc --strict, so an unknown
+     * or misspelt field, a value of the wrong type or an unknown enum value fails. (No Grafana runs here:
+     * it is in neither Debian 12, Maven Central nor the npm registry.)
+     */
+    @Test
+    void theDashboardIsAValidGrafanaDashboardByGrafanasOwnSchema() throws Exception {
+        Files.createSymbolicLink(dir.resolve("node_modules"), NodeClients.FOLDER.resolve("node_modules"));
+        Path check = dir.resolve("dashboard.ts");
+        Files.writeString(check, """
+                import type { Dashboard } from '@grafana/schema';
+                // The schema's enums (ThresholdsMode, ...) as the values a JSON file holds.
+                type AsJson<T> = T extends string ? (string extends T ? string : `${T}`) : T extends number ? number
+                  : T extends Array<infer U> ? Array<AsJson<U>> : T extends object ? { [K in keyof T]: AsJson<T[K]> } : T;
+                export const dashboard: AsJson<Dashboard> =
+                """ + Files.readString(DASHBOARD) + ";\n");
+        NodeClients.Run tsc = NodeClients.bin("tsc", List.of("--strict", "--noEmit", "--skipLibCheck", "--target", "es2022",
+                "--module", "esnext", "--moduleResolution", "bundler", check.toString()), java.time.Duration.ofSeconds(120));
+        assertEquals(0, tsc.exitCode(), tsc.output());
     }
 
     @Test
