@@ -131,7 +131,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
 
         List<String> targets = translation ? list(config.string("parley.translation.targets", "es")) : List.of();
         Warmup warmup = new Warmup(config.bool("parley.recognizer.warmup", true), recognizer, translator,
-                config.bool("parley.tts.enabled", true) ? synthesizer : null, targets);
+                config.bool("parley.tts.enabled", true) ? synthesizer : null, targets, http,
+                webSocketAuth.rehearsalCredential(), metrics::countFromNow);
         context.addService(warmup, true, true);
         context.addComponent("listen", new ListenComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
@@ -160,6 +161,16 @@ public final class ParleyConfiguration implements CamelConfiguration {
             }
         });
         context.addStartupListener(new CrashRecovery(leftOpen, openSessions, archive, sessions));
+        context.addStartupListener(new org.apache.camel.StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext started, boolean alreadyStarted) {
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
+                warmup.routesStarted(); // the rehearsal needs /v1/listen's route
+            }
+        });
 
         // On SIGTERM (or any stop), the sessions are drained first, while the routes still run: the
         // context's "stopping" event comes before any route stops. Camel Main's shutdown hook waits

@@ -129,6 +129,17 @@ public final class HttpServer extends ServiceSupport {
         }
     }
 
+    /** True when this server speaks HTTPS and WSS only. */
+    public boolean secure() {
+        return tls != null;
+    }
+
+    /** The address this process reaches its own server at: loopback when bound to every address. */
+    public String ownAddress() {
+        boolean everywhere = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+        return everywhere ? "127.0.0.1" : host;
+    }
+
     /**
      * The address to give people: the bound one; when bound to every address, the first name the
      * certificate holds, else {@code localhost}.

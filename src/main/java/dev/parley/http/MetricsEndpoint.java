@@ -26,7 +26,7 @@ public final class MetricsEndpoint {
                 : metrics.getTextFormatVersion().equals("1.0.0");
         String type = openMetrics ? OPENMETRICS : TEXT;
         // Gauges read sessions, queues and the webhook spool: off the event loop.
-        rc.vertx().<String>executeBlocking(() -> metrics.registry().scrape(type), false)
+        rc.vertx().<String>executeBlocking(() -> metrics.prometheus().scrape(type), false)
                 .onSuccess(body -> rc.response().putHeader("Content-Type", type).end(body))
                 .onFailure(rc::fail);
     }

@@ -76,7 +76,7 @@ final class ListenConsumer extends WebSocketIngest {
             } else if (admitted == null) {
                 ws.close((short) 4429, auth.tooManyFromAddress());
             } else {
-                new Connection(ws, accepted, verdict.trusted()).start();
+                new Connection(ws, accepted, verdict).start();
             }
         }).onFailure(e -> {
             if (admitted != null) {
@@ -96,17 +96,17 @@ final class ListenConsumer extends WebSocketIngest {
     private final class Connection {
         private final ServerWebSocket ws;
         private final SessionSettings settings;
-        private final boolean trusted;
+        private final Verdict verdict;
         private final long maxFrameBytes;
         private final MessageSize size;
         private CallSession session;
         private Buffer fragments;
         private boolean fragmentIsText;
 
-        Connection(ServerWebSocket ws, SessionSettings settings, boolean trusted) {
+        Connection(ServerWebSocket ws, SessionSettings settings, Verdict verdict) {
             this.ws = ws;
             this.settings = settings;
-            this.trusted = trusted;
+            this.verdict = verdict;
             this.maxFrameBytes = settings.format().bytesFor(1000);
             this.size = new MessageSize(http().maxMessageBytes());
         }
@@ -117,7 +117,8 @@ final class ListenConsumer extends WebSocketIngest {
          */
         void start() {
             ws.pause();
-            http().vertx().executeBlocking(() -> sessions.open(settings, new WebSocketClient(ws), trusted), false)
+            http().vertx().executeBlocking(() -> verdict.rehearsal() ? sessions.openRehearsal(settings, new WebSocketClient(ws))
+                    : sessions.open(settings, new WebSocketClient(ws), verdict.trusted()), false)
                     .onSuccess(opened -> {
                         session = opened;
                         if (ws.isClosed()) {

@@ -1,5 +1,6 @@
 package dev.parley.metrics;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
@@ -12,6 +13,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.CamelContext;
@@ -64,7 +66,12 @@ public final class MetricsService extends ServiceSupport implements CamelMetrics
         BINDERS.put("uptime", UptimeMetrics::new);
     }
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /**
+     * What everything records into. The Prometheus registry joins it only once Parley is ready
+     * ({@link #countFromNow}): what the warm-up does before that is counted nowhere.
+     */
+    private final CompositeMeterRegistry registry = new CompositeMeterRegistry();
     private CamelContext camelContext;
     private String namingStrategy = "default";
     private boolean enableRoutePolicy = true;
@@ -104,8 +111,24 @@ public final class MetricsService extends ServiceSupport implements CamelMetrics
         return service;
     }
 
-    public PrometheusMeterRegistry registry() {
+    /** The registry to record into. */
+    public MeterRegistry registry() {
         return registry;
+    }
+
+    /** The registry {@link dev.parley.http.MetricsEndpoint} serves. */
+    public PrometheusMeterRegistry prometheus() {
+        return prometheus;
+    }
+
+    /**
+     * From now on, what is recorded is served: called once the warm-up is done. Counters start from
+     * zero then; gauges read their state whenever they are scraped.
+     */
+    public synchronized void countFromNow() {
+        if (!registry.getRegistries().contains(prometheus)) {
+            registry.add(prometheus);
+        }
     }
 
     /** False when {@code camel.metrics.enabled=false}: nothing is instrumented or served. */
@@ -180,6 +203,7 @@ public final class MetricsService extends ServiceSupport implements CamelMetrics
     @Override
     protected void doShutdown() {
         registry.close();
+        prometheus.close();
     }
 
     @Override

@@ -69,6 +69,13 @@ public interface Recognizer extends AutoCloseable {
     }
 
     /**
+     * Whether sessions teach the engine what it carries from one session to the next (an embedded
+     * engine's cepstral-mean priors): off while the warm-up rehearses sessions, which are no caller's.
+     */
+    default void learnFromSessions(boolean on) {
+    }
+
+    /**
      * False for an engine that ignores audio (archive-only mode, {@code none}): channels then skip
      * resampling and feeding it, and keep only the byte accounting and level checks.
      */

@@ -10,8 +10,9 @@ import java.util.Locale;
  * @param reason  {@link Reason#OK} or why the credential was refused
  * @param message for the client: at most 120 bytes of UTF-8, so it fits a close reason (123 bytes)
  * @param trusted the credential is an API key (a server-side client), not a token anyone may get
+ * @param rehearsal the credential is Parley's own warm-up's ({@link WebSocketAuth#rehearsalCredential})
  */
-public record Verdict(Reason reason, String message, boolean trusted) {
+public record Verdict(Reason reason, String message, boolean trusted, boolean rehearsal) {
 
     public enum Reason {
         OK, MISSING, MALFORMED, FORGED, EXPIRED, REUSED,
@@ -27,10 +28,16 @@ public record Verdict(Reason reason, String message, boolean trusted) {
     public static final Verdict OK = new Verdict(Reason.OK, "OK");
     /** Accepted, with an API key. */
     public static final Verdict TRUSTED = new Verdict(Reason.OK, "OK", true);
+    /** Accepted: Parley's own warm-up rehearsing the path of a session before it reports ready. */
+    public static final Verdict REHEARSAL = new Verdict(Reason.OK, "OK", true, true);
 
     /** Not trusted: a token, no credential where none is required, or a refusal. */
     public Verdict(Reason reason, String message) {
         this(reason, message, false);
+    }
+
+    public Verdict(Reason reason, String message, boolean trusted) {
+        this(reason, message, trusted, false);
     }
 
     public Verdict {

@@ -2,7 +2,11 @@ package dev.parley.security;
 
 import dev.parley.metrics.ParleyMeters;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 
@@ -20,6 +24,8 @@ public final class WebSocketAuth {
     private final boolean required;
     private final ParleyMeters meters;
     private final AnonymousConnections anonymous;
+    /** Known only inside this process: the warm-up's sessions use it (never written anywhere). */
+    private final String rehearsal;
 
     public WebSocketAuth(TokenService tokens, AuthSettings settings) {
         this(tokens, settings, ParleyMeters.none(), new AnonymousConnections(AnonymousConnections.DEFAULT_MAX_PER_ADDRESS,
@@ -31,6 +37,9 @@ public final class WebSocketAuth {
         this.required = settings.required();
         this.meters = meters;
         this.anonymous = anonymous;
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        this.rehearsal = "rehearsal_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         List<String> reasons = new ArrayList<>();
         for (Verdict.Reason reason : Verdict.Reason.values()) {
             if (reason != Verdict.Reason.OK) {
@@ -60,6 +69,10 @@ public final class WebSocketAuth {
      */
     public Verdict check(String queryToken, String authorization) {
         String bearer = bearer(authorization);
+        if (bearer != null && MessageDigest.isEqual(bearer.getBytes(StandardCharsets.UTF_8),
+                rehearsal.getBytes(StandardCharsets.UTF_8))) {
+            return Verdict.REHEARSAL;
+        }
         if (!required) {
             return bearer != null && tokens.redeemApiKey(bearer).ok() ? Verdict.TRUSTED : Verdict.OK;
         }
@@ -79,6 +92,14 @@ public final class WebSocketAuth {
             return Verdict.TRUSTED;
         }
         return !TokenService.looksLikeToken(bearer) ? apiKey : tokens.redeem(bearer);
+    }
+
+    /**
+     * The bearer credential of Parley's own warm-up ({@code Warmup}), which rehearses a session's whole
+     * path on loopback before Parley reports ready: random per start, held only in memory.
+     */
+    public String rehearsalCredential() {
+        return rehearsal;
     }
 
     /** The credential of an {@code Authorization: Bearer} header (scheme case-insensitive, RFC 9110), or null. */

@@ -28,6 +28,8 @@ public final class CallSession implements ChannelListener {
     private final SessionSettings settings;
     private final String recognizer;
     private final boolean trusted;
+    /** One of the warm-up's sessions (SessionRegistry#openRehearsal): set before its first event. */
+    boolean rehearsal;
     /** The client until the session is closed; then none, see {@link #closeIfDone()}. */
     private volatile ClientConnection client;
     private final SessionRegistry registry;
@@ -99,6 +101,9 @@ public final class CallSession implements ChannelListener {
 
     /** Opened with an API key, or by a telephony platform, rather than with a token. */
     public boolean trusted() { return trusted; }
+
+    /** A rehearsal of the warm-up, not a caller's: see {@link SessionRegistry#openRehearsal}. */
+    public boolean rehearsal() { return rehearsal; }
 
     public State state() { return state; }
 

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * archive, the webhook spool) takes each event first, synchronously; only then is it published to
  * every other consumer's own bounded queue, so a slow or failing consumer delays neither the session
  * nor the others. A session waits only for the consumers that hold it (translation, speech, its
- * client) before it closes.
+ * client) before it closes. The warm-up's rehearsal sessions reach only the consumers that take them.
  */
 public final class EventBus {
 
@@ -28,6 +28,9 @@ public final class EventBus {
 
         /** True when the session may not close while this consumer still works on one of its events. */
         boolean holdsSession();
+
+        /** True when this consumer also takes the warm-up's rehearsal sessions ({@link CallSession#rehearsal()}). */
+        boolean takesRehearsals();
 
         /** Record stage: takes the event before anyone else hears of it. */
         void record(CallSession session, SessionEvent event);
@@ -51,8 +54,9 @@ public final class EventBus {
         if (subscribers.isEmpty()) {
             LOG.warn("No route consumes parley:events; {} went nowhere", event.describe());
         }
+        boolean rehearsal = session.rehearsal();
         for (Subscriber s : subscribers) {
-            if (s.records() && s.wants(event.type())) {
+            if (s.records() && s.wants(event.type()) && (!rehearsal || s.takesRehearsals())) {
                 s.record(session, event);
             }
         }
@@ -63,7 +67,7 @@ public final class EventBus {
             }
         };
         for (Subscriber s : subscribers) {
-            if (!s.records() && s.wants(event.type())) {
+            if (!s.records() && s.wants(event.type()) && (!rehearsal || s.takesRehearsals())) {
                 if (s.holdsSession()) {
                     pending.incrementAndGet();
                     s.publish(session, event, release);

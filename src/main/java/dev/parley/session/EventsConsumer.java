@@ -63,6 +63,11 @@ public final class EventsConsumer extends DefaultConsumer implements EventBus.Su
     }
 
     @Override
+    public boolean takesRehearsals() {
+        return endpoint.isWarmup();
+    }
+
+    @Override
     public void record(CallSession session, SessionEvent event) {
         Exchange exchange = exchangeOf(session, event);
         try {

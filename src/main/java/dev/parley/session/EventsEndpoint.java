@@ -37,6 +37,11 @@ public final class EventsEndpoint extends DefaultEndpoint implements MultipleCon
     @UriParam(defaultValue = "false", description = "The session does not close (session.closed waits) while this"
             + " route still works on one of its events: for routes that emit events back (translation, speech)")
     private boolean holdSession;
+    @UriParam(defaultValue = "false", description = "Also receive the events of the warm-up's rehearsal sessions,"
+            + " which Parley runs on loopback before it reports ready (parley.recognizer.warmup) so that the first"
+            + " calls find its code compiled: for Parley's own routes that answer a session (client, translate,"
+            + " speak). Other routes never see them")
+    private boolean warmup;
     @UriParam(defaultValue = "1000", description = "Events this route holds at once, across sessions, waiting or in"
             + " its steps; more are dropped and counted")
     private int queueSize = 1000;
@@ -99,6 +104,8 @@ public final class EventsEndpoint extends DefaultEndpoint implements MultipleCon
     public void setStage(String stage) { this.stage = stage; }
     public boolean isHoldSession() { return holdSession; }
     public void setHoldSession(boolean holdSession) { this.holdSession = holdSession; }
+    public boolean isWarmup() { return warmup; }
+    public void setWarmup(boolean warmup) { this.warmup = warmup; }
     public int getQueueSize() { return queueSize; }
     public void setQueueSize(int queueSize) { this.queueSize = queueSize; }
     public int getConcurrency() { return concurrency; }

@@ -108,7 +108,21 @@ public final class SessionRegistry extends ServiceSupport {
      * for trusted sessions.
      */
     public CallSession open(SessionSettings settings, ClientConnection client, boolean trusted) {
+        return open(settings, client, trusted, false);
+    }
+
+    /**
+     * Opens one of the warm-up's rehearsal sessions (Parley's own loopback client, before it reports
+     * ready): a trusted session whose events only the routes that take rehearsals receive
+     * ({@code parley:events?warmup=true}), so no archive, webhook, broker or user route sees it.
+     */
+    public CallSession openRehearsal(SessionSettings settings, ClientConnection client) {
+        return open(settings, client, true, true);
+    }
+
+    private CallSession open(SessionSettings settings, ClientConnection client, boolean trusted, boolean rehearsal) {
         CallSession session = new CallSession(Ids.session(), settings, recognizer.name(), trusted, client, this);
+        session.rehearsal = rehearsal;
         for (String channel : settings.channels()) {
             String source = settings.sourceOf(channel);
             Set<String> reachable = reachableTargets.apply(source);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -20,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ready, and eight more once those are done. What a first session would pay is paid before
  * readiness or kept across the restart: every warm decoder is built before Parley is ready and none
  * after; the cepstral means learnt before the restart are read back (no second pass for want of
- * them); the warm-up has run, and left nothing in the archive.
+ * them); the warm-up has rehearsed sessions on /v1/listen, and no caller can tell: nothing in the
+ * archive, nothing to a user's route, nothing in the metrics, the learnt means unchanged.
  *
  * <p>The audio each round loses ({@code overloaded}) is printed, with the load average, Parley's CPU
  * time and its JIT compilers' time, not held to a bound: on a machine shared with other work it
@@ -44,17 +46,47 @@ class WarmStartIT {
             // The deployment's earlier life: a few callers, then a restart (SIGTERM).
             Speakers.atOnce(3, () -> parley.ws("/v1/listen?rate=24000"), Duration.ofSeconds(90), 1);
         }
-        assertTrue(Files.exists(dir.resolve("state/cmn-priors.json")), "learnt priors kept across the restart");
+        Path priors = dir.resolve("state/cmn-priors.json");
+        assertTrue(Files.exists(priors), "learnt priors kept across the restart");
+        String learnt = Files.readString(priors);
+
+        // A user's route that would keep every event it is given.
+        Files.writeString(dir.resolve("routes/every-event.camel.yaml"), """
+                - route:
+                    id: every-event
+                    from:
+                      uri: parley:events
+                      steps:
+                        - to: file:every-event?fileName=${header.ParleySessionId}-${header.ParleyEventType}-${exchangeId}.json
+                """);
+        try (PackagedParley parley = PackagedParley.start(dir, PRODUCTION)) {
+            assertTrue(parley.log().contains("Warm-up rehearsed 8 sessions"), "the warm-up rehearsed sessions:\n"
+                    + PackagedParley.tail(parley.log(), 20));
+            assertEquals(3, sessionsArchived(dir), "the rehearsal recorded nothing");
+            assertFalse(Files.exists(dir.resolve("every-event")), "a user's route heard nothing of the rehearsal");
+            String metrics = get(parley.http("/observe/metrics"));
+            for (String counted : List.of("parley_sessions_opened_total{ingest=\"listen\"}",
+                    "parley_audio_received_seconds_total{ingest=\"listen\"}", "parley_transcript_finals_total{ingest=\"listen\"}")) {
+                assertTrue(metrics.contains(counted + " 0.0"), counted + " counts the rehearsal:\n" + metrics.lines()
+                        .filter(l -> l.startsWith(counted.substring(0, counted.indexOf('{')))).toList());
+            }
+        }
+        assertEquals(learnt, Files.readString(priors), "the rehearsal taught the learnt priors nothing");
+        Files.delete(dir.resolve("routes/every-event.camel.yaml"));
 
         try (PackagedParley parley = PackagedParley.start(dir, PRODUCTION)) {
             assertTrue(parley.log().contains("Cepstral-mean priors of 1 kind(s) of audio read"), "priors read back");
             assertTrue(parley.log().contains("Warm-up done"), "ready after the warm-up");
             assertEquals(8, decodersBuilt(parley), "every warm decoder built before readiness");
-            assertEquals(3, sessionsArchived(dir), "the warm-up is no session: nothing archived");
             round(parley, "right after readiness");
             round(parley, "then, warm");
             assertEquals(8, decodersBuilt(parley), "no decoder built once ready");
         }
+    }
+
+    private static String get(java.net.URI uri) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static long decodersBuilt(PackagedParley parley) throws Exception {

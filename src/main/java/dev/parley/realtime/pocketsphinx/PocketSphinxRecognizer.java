@@ -87,6 +87,7 @@ public final class PocketSphinxRecognizer implements Recognizer {
     private volatile boolean closed;
     private final Thread warmup;
     private volatile boolean warmBuilt;    // the warm-up thread has built what it was to build
+    private volatile boolean learning = true;
     private volatile RuntimeException warmupFailure;
 
     /** Reads the settings with {@link PocketSphinxSettings#fromProperties(Function)}. */
@@ -311,6 +312,16 @@ public final class PocketSphinxRecognizer implements Recognizer {
         if (!trusted) {
             anonymousInUse--;
         }
+    }
+
+    @Override
+    public void learnFromSessions(boolean on) {
+        learning = on;
+    }
+
+    /** False while the warm-up rehearses: what streams learn then is not taught to the priors. */
+    boolean learnsFromSessions() {
+        return learning;
     }
 
     /** The cepstral-mean prior of streams whose audio arrives at {@code sourceRate}. */

@@ -516,7 +516,9 @@ public final class PocketSphinxStream implements RecognitionStream {
             decoder.setCmn(own.mean()); // the next utterance starts from this channel's mean
         }
         cmnGuessed = false;
-        prior.learn(voice, own.mean(), own.frames());
+        if (owner.learnsFromSessions()) {
+            prior.learn(voice, own.mean(), own.frames());
+        }
     }
 
     private static double distance(float[] a, float[] b) {
