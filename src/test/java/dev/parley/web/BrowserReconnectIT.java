@@ -47,9 +47,21 @@ class BrowserReconnectIT {
             wait.until(d -> String.valueOf(chromium.state("state")).equals("reconnecting")
                     && d.findElement(By.id("status")).getText().contains("Server unreachable"));
             long unsentBefore = chromium.number("framesNotSent");
-            try (PackagedParley second = PackagedParley.start(dir, Map.of("PARLEY_PORT", Integer.toString(first.port())))) {
+            PackagedParley second = PackagedParley.start(dir, Map.of("PARLEY_PORT", Integer.toString(first.port())));
+            try {
                 assertReconnected(chromium, unsentBefore);
+                second.kill();
+            } finally {
+                second.close();
             }
+            // Start while the server is down: it cannot be reached, and the transcript gets no empty divider.
+            long dividers = chromium.driver().findElements(By.cssSelector("#transcript .divider")).size();
+            chromium.driver().findElement(By.id("start")).click();
+            wait.until(d -> "error".equals(chromium.state("state")));
+            WebElement notice = chromium.driver().findElement(By.cssSelector("#notices li[data-code='server_unreachable']"));
+            assertTrue(notice.getText().contains("cannot be reached"), notice.getText());
+            assertEquals(1, chromium.driver().findElements(By.cssSelector("#notices li")).size(), "one message, not a server error too");
+            assertEquals(dividers, chromium.driver().findElements(By.cssSelector("#transcript .divider")).size());
         } finally {
             first.close();
         }
