@@ -63,7 +63,7 @@
     state: 'idle', sessions: 0, connections: 0, reconnects: 0, sessionId: null, sessionClosed: false, closedReason: null,
     closeCode: null, closeReason: null, url: null, usedToken: false,
     audioContextRate: null, resampler: null, framesSent: 0, bytesSent: 0, framesNotSent: 0, maxLevelDb: null,
-    partials: 0, finals: 0, translations: 0, received: [], lagMs: null, overloadErrors: 0, overloadNotices: 0,
+    partials: 0, finals: 0, translations: 0, received: [], firstPartialMs: null, lagMs: null, overloadErrors: 0, overloadNotices: 0,
     ttsReceived: 0, clipsSkipped: 0, clipsLate: 0, clipsStarted: 0, clipsEnded: 0, clipsFailed: 0, clipsStopped: 0,
     clips: [], playing: 0, maxConcurrent: 0, queued: 0, wakeLock: false, echoCancellation: null,
     notices: [], drops: [],
@@ -1222,6 +1222,7 @@
       this.timer = null;
       this.attempt = 0;
       this.lostAt = null;
+      this.clickedAt = performance.now();
     }
 
     canStop() {
@@ -1423,6 +1424,9 @@
           this.established(conn);
           break;
         case 'transcript.partial':
+          if (parley.firstPartialMs === null) {
+            parley.firstPartialMs = Math.round(performance.now() - this.clickedAt);
+          }
           parley.partials++;
           transcript.partial(event);
           showLag(conn, event);
@@ -1694,6 +1698,7 @@
     parley.sessionClosed = false;
     parley.closedReason = null;
     parley.closeCode = null;
+    parley.firstPartialMs = null;
     ui.elapsed.textContent = '00:00';
     document.body.classList.add('folded');
     const current = session = new Session({
