@@ -932,7 +932,9 @@
     clear() {
       store.clear();
       this.items.clear();
-      grown.disconnect();
+      for (const li of ui.transcript.children) {
+        grown.unobserve(li);
+      }
       ui.transcript.textContent = '';
       ui.empty.hidden = false;
       ui.jump.hidden = true;
@@ -949,9 +951,13 @@
       readerMovedAt = performance.now();
     }, { passive: true, capture: true });
   }
-  /** A line that grows (its translations arrive, a note is added) is followed too. */
+  /** A line that grows (its translations arrive, a note is added), or anything above it, is followed too. */
   const grown = typeof ResizeObserver === 'function'
-    ? new ResizeObserver(() => transcript.follow()) : { observe() {}, disconnect() {} };
+    ? new ResizeObserver(() => transcript.follow()) : { observe() {}, unobserve() {} };
+  const above = [ui.notices, ui.lag.parentElement, document.querySelector('.settings')];
+  for (const box of above) {
+    grown.observe(box);
+  }
 
   /** Large captions: the last lines of one language (the source, or one target), big, full screen where allowed. */
   const captions = {
@@ -1428,14 +1434,14 @@
             parley.firstPartialMs = Math.round(performance.now() - this.clickedAt);
           }
           parley.partials++;
-          transcript.partial(event);
           showLag(conn, event);
+          transcript.partial(event);
           break;
         case 'transcript.final':
           parley.finals++;
           parley.received.push({ language: event.language, text: event.text });
-          transcript.final(event, conn, this.settings.targets);
           showLag(conn, event);
+          transcript.final(event, conn, this.settings.targets);
           break;
         case 'translation.final':
           parley.translations++;

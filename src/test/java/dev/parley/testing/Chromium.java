@@ -46,6 +46,14 @@ public final class Chromium implements AutoCloseable {
 
     /** A browser whose microphone plays {@code microphone} in a loop; {@code name} names its log under target/. */
     public static Chromium start(Path microphone, String name) throws IOException {
+        return start(microphone, name, Map.of(), List.of());
+    }
+
+    /**
+     * As {@link #start(Path, String)}, with Chromium's environment extended by {@code env} (HOME, for its
+     * certificate store) and {@code arguments} added to its command line.
+     */
+    public static Chromium start(Path microphone, String name, Map<String, String> env, List<String> arguments) throws IOException {
         if (!Files.isExecutable(BINARY) || !Files.isExecutable(DRIVER)) {
             throw new IllegalStateException("needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages chromium, chromium-driver)");
         }
@@ -63,11 +71,13 @@ public final class Chromium implements AutoCloseable {
                 "--autoplay-policy=no-user-gesture-required",
                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                 "--use-file-for-fake-audio-capture=" + microphone.toAbsolutePath());
+        options.addArguments(arguments);
         options.setExperimentalOption("prefs", Map.of(
                 "download.default_directory", downloads.toString(), "download.prompt_for_download", false));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(DRIVER.toFile())
                 .usingAnyFreePort()
+                .withEnvironment(env)
                 .withLogFile(new File("target/chromedriver-" + name + ".log"))
                 .build();
         ChromeDriver driver = new ChromeDriver(service, options);
@@ -111,6 +121,21 @@ public final class Chromium implements AutoCloseable {
     public long number(String key) {
         Object value = state(key);
         return value instanceof Number n ? n.longValue() : -1;
+    }
+
+    /**
+     * The messages the page showed in this session, as "code: text", but for the server saying it fell
+     * behind (`overloaded`): on a loaded test machine that is the machine's doing, not the page's.
+     */
+    @SuppressWarnings("unchecked")
+    public List<String> noticesButOverload() {
+        List<String> shown = new ArrayList<>();
+        for (Map<String, Object> notice : (List<Map<String, Object>>) state("notices")) {
+            if (!"overloaded".equals(notice.get("code"))) {
+                shown.add(notice.get("code") + ": " + notice.get("text"));
+            }
+        }
+        return shown;
     }
 
     /**

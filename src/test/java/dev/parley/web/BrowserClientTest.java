@@ -206,10 +206,7 @@ class BrowserClientTest {
         assertTrue(String.valueOf(state("url")).contains("targets=es"), String.valueOf(state("url")));
         assertTrue(number("framesSent") > 0, seen.toString());
         assertTrue(number("maxLevelDb") > -40, "the meter heard the microphone: " + seen);
-        // No message but, on a loaded machine, the server's own word that it fell behind.
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> notices = (List<Map<String, Object>>) state("notices");
-        assertEquals(List.of(), notices.stream().filter(n -> !"overloaded".equals(n.get("code"))).toList(), "no warnings or errors shown");
+        assertEquals(List.of(), chromium.noticesButOverload(), "no warnings or errors shown");
         // The page shows the final's clock time, and the language of every line by name.
         String time = driver.findElement(By.cssSelector(".utterance.final .time")).getText();
         assertTrue(time.matches("\\d{1,2}:\\d\\d:\\d\\d.*"), time);
@@ -284,6 +281,13 @@ class BrowserClientTest {
         assertTrue(number("finals") >= 4, "four finals within 90 s: " + state(null));
         assertEquals(List.of(), outOfView);
 
+        // Unticking Speak silences the clip playing at once.
+        wait.until(d -> number("playing") == 1);
+        driver.findElement(By.id("speak")).click();
+        assertEquals(0L, number("playing"), "stopped at once");
+        assertEquals(1L, number("clipsStopped"));
+        assertEquals(0L, number("queued"));
+
         driver.findElement(By.id("stop")).click();
         wait.until(d -> "closed".equals(state("state")) && number("queued") == 0 && number("playing") == 0);
         wait.until(d -> d.findElements(By.cssSelector(".utterance.final .translation.pending")).isEmpty());
@@ -327,6 +331,7 @@ class BrowserClientTest {
         assertEquals(finals, finalTexts());
         assertEquals(List.of("es", "ca"), checkedTargets(), "the choices are remembered, in their order");
         assertEquals("ca", new Select(driver.findElement(By.id("speak-language"))).getFirstSelectedOption().getAttribute("value"));
+        assertFalse(driver.findElement(By.id("speak")).isSelected(), "Speak, unticked, stays unticked");
     }
 
     @Test
