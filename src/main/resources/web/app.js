@@ -1421,7 +1421,7 @@
     }
 
     handle(event, conn) {
-      if (conn !== this.conn) {
+      if (conn !== this.conn || this.finished) {
         return;
       }
       switch (event.type) {

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the unfinished line marked lost, marks the time it was disconnected as a gap, and never sends
  * that time's audio later.
  */
-@Timeout(value = 240, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class BrowserReconnectIT {
 
     @Test
@@ -37,7 +37,7 @@ class BrowserReconnectIT {
             startSession(chromium, first);
             WebDriverWait wait = new WebDriverWait(chromium.driver(), Chromium.WAIT);
             // Mid-sentence: a partial is showing, after at least one final.
-            wait.until(d -> chromium.number("finals") >= 1 && !d.findElements(By.cssSelector(".utterance.partial")).isEmpty());
+            midSentence(chromium);
             first.kill();
             wait.until(d -> "reconnecting".equals(chromium.state("state")));
             assertFalse(chromium.driver().findElements(By.cssSelector(".utterance.lost")).isEmpty(),
@@ -74,7 +74,7 @@ class BrowserReconnectIT {
         try (Chromium chromium = Chromium.start(BrowserClientTest.microphoneWav(), "reconnect-sigterm")) {
             startSession(chromium, first);
             WebDriverWait wait = new WebDriverWait(chromium.driver(), Chromium.WAIT);
-            wait.until(d -> chromium.number("finals") >= 1 && !d.findElements(By.cssSelector(".utterance.partial")).isEmpty());
+            midSentence(chromium);
             first.close();                       // SIGTERM, and wait for the drained server to exit
             wait.until(d -> "reconnecting".equals(chromium.state("state")));
             @SuppressWarnings("unchecked")
@@ -98,6 +98,12 @@ class BrowserReconnectIT {
         driver.findElement(By.xpath("//input[@name='record' and @value='false']/ancestor::label")).click();
         driver.findElement(By.id("start")).click();
         wait.until(d -> "live".equals(chromium.state("state")));
+    }
+
+    /** Waits until a partial shows after at least one final: long, as a machine shared by others can be very slow. */
+    private static void midSentence(Chromium chromium) {
+        new WebDriverWait(chromium.driver(), Chromium.WAIT.multipliedBy(2)).until(d -> chromium.number("finals") >= 1
+                && !d.findElements(By.cssSelector(".utterance.partial")).isEmpty());
     }
 
     /** Live again in a new session, in the same transcript, with the gap marked and its audio never sent. */
