@@ -373,6 +373,9 @@ class BrowserClientTest {
         driver.findElement(By.id("start")).click();
         wait.until(d -> !d.findElements(By.cssSelector(".utterance.partial")).isEmpty());
         found.put("live with partials", chromium.seriousAccessibilityViolations());
+        darkMode(true);
+        found.put("live with partials (dark)", chromium.seriousAccessibilityViolations());
+        darkMode(false);
         wait.until(d -> number("finals") >= 1);
         driver.findElement(By.id("large")).click();
         found.put("large captions", chromium.seriousAccessibilityViolations());
@@ -393,6 +396,11 @@ class BrowserClientTest {
         System.out.println("axe-core serious or critical violations by state: " + found);
         found.values().removeIf(List::isEmpty);
         assertEquals(Map.of(), found);
+    }
+
+    private void darkMode(boolean dark) {
+        chromium.driver().executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features",
+                List.of(Map.of("name", "prefers-color-scheme", "value", dark ? "dark" : "light"))));
     }
 
     /** The page's last line and last final, where either is not wholly on the screen ("" when both are). */
