@@ -10,13 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Strict parsers for the WebVTT and SubRip files the archive writes: any deviation fails the test. */
-final class Captions {
+/** Strict parsers for the WebVTT and SubRip files the archive (and the browser page) writes: any deviation fails the test. */
+public final class Captions {
 
-    record Cue(long startMs, long endMs, String speaker, String text) {
+    public record Cue(long startMs, long endMs, String speaker, String text) {
     }
 
-    record Parsed(List<Cue> cues) {
+    public record Parsed(List<Cue> cues) {
     }
 
     private static final Pattern VTT_TIMING = Pattern.compile(
@@ -30,7 +30,7 @@ final class Captions {
     }
 
     /** Parses a WebVTT file; speakers are read from a leading {@code <v name>}. */
-    static Parsed parseVtt(String file) {
+    public static Parsed parseVtt(String file) {
         assertTrue(file.startsWith("WEBVTT\n\n"), "WebVTT header");
         String body = file.substring("WEBVTT\n\n".length());
         List<Cue> cues = new ArrayList<>();
@@ -72,7 +72,7 @@ final class Captions {
     }
 
     /** Parses a SubRip file; a speaker is not told apart from the text ({@code channel: text}). */
-    static Parsed parseSrt(String file) {
+    public static Parsed parseSrt(String file) {
         List<Cue> cues = new ArrayList<>();
         if (file.isEmpty()) {
             return new Parsed(cues);

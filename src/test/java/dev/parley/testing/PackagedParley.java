@@ -67,7 +67,8 @@ public final class PackagedParley implements AutoCloseable {
      * until {@code /observe/health/ready} answers 200; on failure the exception holds the log's tail.
      */
     public static PackagedParley start(Path dir, Map<String, String> env) throws Exception {
-        int port = freePort();
+        // A restart on the port of an earlier run names it (PARLEY_PORT), so its clients find it again.
+        int port = env.containsKey("PARLEY_PORT") ? Integer.parseInt(env.get("PARLEY_PORT")) : freePort();
         PackagedParley parley = new PackagedParley(launch(dir, port, env), dir, port);
         try {
             parley.awaitReady(READY);

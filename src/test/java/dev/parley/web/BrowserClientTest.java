@@ -1,5 +1,7 @@
 package dev.parley.web;
 
+import dev.parley.archive.Captions;
+import dev.parley.testing.Chromium;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ParleyServer;
 import org.junit.jupiter.api.AfterAll;
@@ -10,17 +12,11 @@ import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,58 +47,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class BrowserClientTest {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final Duration WAIT = Chromium.WAIT;
+    private static final Dimension DESKTOP = new Dimension(1280, 900);
+    private static final Dimension PHONE = new Dimension(390, 844);
 
     private ParleyServer parley;
+    private Chromium chromium;
     private WebDriver driver;
-    private Path profile;
 
     @BeforeAll
     void start() throws Exception {
-        assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages chromium, chromium-driver)");
         Path microphone = microphoneWav();
-        parley = ParleyServer.start(Map.of());
-        profile = Files.createTempDirectory("parley-chromium");
-
-        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments(
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--no-first-run", "--no-default-browser-check", "--disable-default-apps",
-                "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
-                "--user-data-dir=" + profile,
-                "--window-size=1280,900",
-                "--autoplay-policy=no-user-gesture-required",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                "--use-file-for-fake-audio-capture=" + microphone.toAbsolutePath());
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .withLogFile(new File("target/chromedriver.log"))
-                .build();
-        driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
+        // Audio more than 10 s ahead of real time is dropped with `overloaded`: far beyond what a browser
+        // on a loaded machine bursts (production's 2 s is not), within reach of a page that sends too fast.
+        parley = ParleyServer.start(Map.of("parley.session.max-ahead-ms", "10000"));
+        chromium = Chromium.start(microphone, "client");
+        driver = chromium.driver();
     }
 
     @AfterAll
     void stop() throws IOException {
         try {
-            if (driver != null) {
-                driver.quit();
+            if (chromium != null) {
+                chromium.close();
             }
         } finally {
             if (parley != null) {
                 parley.close();
-            }
-            if (profile != null) {
-                try (var files = Files.walk(profile)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
             }
         }
     }
@@ -123,6 +94,11 @@ class BrowserClientTest {
         assertTrue(get("/app.js").headers().firstValue("Content-Type").orElse("").startsWith("application/javascript"));
         assertTrue(get("/style.css").headers().firstValue("Content-Type").orElse("").startsWith("text/css"));
         assertEquals(200, get("/index.html").statusCode());
+        HttpResponse<byte[]> icon = HttpClient.newHttpClient().send(HttpRequest.newBuilder(parley.http("/favicon.ico")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, icon.statusCode(), "the icon browsers ask for");
+        assertEquals(List.of(0, 0, 1, 0), List.of((int) icon.body()[0], (int) icon.body()[1], (int) icon.body()[2], (int) icon.body()[3]),
+                "an ICO file");
 
         assertEquals(404, get("/missing.js").statusCode());
         assertEquals(404, get("/..%2Fapplication.properties").statusCode());
@@ -194,22 +170,23 @@ class BrowserClientTest {
         start.click();
         wait.until(d -> !List.of("idle", "connecting").contains(String.valueOf(state("state"))));
         assertEquals("live", state("state"), "page notices: " + state("notices"));
+        assertEquals("stop", driver.switchTo().activeElement().getAttribute("id"), "focus moves to Stop");
+        wait.until(d -> number("partials") >= 1);
+        System.out.println("Start to first partial: " + number("firstPartialMs") + " ms; screen wake lock held: " + state("wakeLock"));
 
         // A final transcript and its Spanish translation, read from the page.
         wait.until(d -> !finalTexts().isEmpty() && !translationTexts().isEmpty());
         List<String> finals = finalTexts();
         List<String> translations = translationTexts();
-        // The first spoken translation has played to its end.
-        wait.until(d -> number("clipsEnded") >= 1 && number("playing") == 0);
+        // The first spoken translation has played to its end (or, on a machine too loaded to speak it
+        // within 3 s of its text, was skipped as late).
+        wait.until(d -> number("clipsEnded") + number("clipsLate") >= 1 && number("playing") == 0);
         screenshot("target/browser-client.png");
-        driver.manage().window().setSize(new Dimension(390, 844));
-        screenshot("target/browser-client-phone.png");
-        driver.manage().window().setSize(new Dimension(1280, 900));
 
         driver.findElement(By.id("stop")).click();
         wait.until(d -> Boolean.TRUE.equals(state("sessionClosed")) && "closed".equals(state("state")));
-        // Everything received is played, one clip after the other.
-        wait.until(d -> number("clipsEnded") + number("clipsFailed") == number("ttsReceived")
+        // Everything received is played (or skipped as late), one clip after the other.
+        wait.until(d -> number("clipsEnded") + number("clipsFailed") + number("clipsLate") == number("ttsReceived")
                 && number("playing") == 0 && number("queued") == 0);
         screenshot("target/browser-client-stopped.png");
 
@@ -219,19 +196,27 @@ class BrowserClientTest {
         assertFalse(translations.get(0).isBlank());
         assertTrue(number("finals") >= 1 && number("translations") >= 1, seen.toString());
         assertTrue(number("ttsReceived") >= 1, seen.toString());
-        assertEquals(number("ttsReceived"), number("clipsEnded"), "every spoken translation played to its end: " + seen);
+        assertEquals(number("ttsReceived"), number("clipsEnded") + number("clipsLate"),
+                "every spoken translation played to its end, or was skipped as too late: " + seen);
         assertEquals(0, number("clipsFailed"), seen.toString());
-        assertEquals(1, number("maxConcurrent"), "never two clips at once: " + seen);
+        assertTrue(number("maxConcurrent") <= 1, "never two clips at once: " + seen);
         assertEquals("input_audio.end", state("closedReason"));
         assertEquals(1000L, number("closeCode"));
         assertTrue(String.valueOf(state("url")).contains("record=false"), String.valueOf(state("url")));
         assertTrue(String.valueOf(state("url")).contains("targets=es"), String.valueOf(state("url")));
         assertTrue(number("framesSent") > 0, seen.toString());
         assertTrue(number("maxLevelDb") > -40, "the meter heard the microphone: " + seen);
-        assertEquals(List.of(), state("notices"), "no warnings or errors shown");
-        // The page shows the final's time as mm:ss.
+        assertEquals(List.of(), chromium.noticesButOverload(), "no warnings or errors shown");
+        // The page shows the final's clock time, and the language of every line by name.
         String time = driver.findElement(By.cssSelector(".utterance.final .time")).getText();
-        assertTrue(time.matches("\\d\\d:\\d\\d"), time);
+        assertTrue(time.matches("\\d{1,2}:\\d\\d:\\d\\d.*"), time);
+        assertEquals("English", driver.findElement(By.cssSelector(".utterance.final .utterance-body .lang")).getText());
+        assertEquals("Spanish", driver.findElement(By.cssSelector(".utterance.final .translation .lang")).getText());
+        assertFalse(driver.findElement(By.tagName("body")).getText().contains(String.valueOf(state("sessionId"))),
+                "no raw session id on the page");
+        assertEquals("start", driver.switchTo().activeElement().getAttribute("id"), "focus returns to Start");
+        assertEquals("0%", js().executeScript("return document.getElementById('meter-bar').style.width"),
+                "the meter is dark once the microphone is released");
     }
 
     @Test
@@ -263,11 +248,202 @@ class BrowserClientTest {
         }
     }
 
+    @Test
+    void onAPhoneTheCaptionsFollowTheSpeakerSpeakOneChosenLanguageAndLeaveAsFiles() throws Exception {
+        chromium.open(parley.http("/"), PHONE);
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        wait.until(d -> d.findElements(By.cssSelector("#targets input[value='ca']")).size() == 1);
+        assertEquals(List.of("es"), checkedTargets(), "a first-time user finds Spanish chosen");
+        driver.findElement(By.xpath("//input[@name='target' and @value='ca']/ancestor::label")).click();
+        new Select(driver.findElement(By.id("speak-language"))).selectByValue("ca");
+        driver.findElement(By.xpath("//input[@name='record' and @value='false']/ancestor::label")).click();
+        driver.findElement(By.id("start")).click();
+        wait.until(d -> "live".equals(state("state")));
+        assertEquals(Boolean.TRUE, state("echoCancellation"), "echo cancellation is on while the page speaks aloud");
+        assertTrue(String.valueOf(state("url")).contains("targets=es%2Cca"), "targets in the order chosen: " + state("url"));
+
+        // After every final, the newest line (and the newest final) is on the 844-px screen, untouched.
+        List<String> outOfView = new ArrayList<>();
+        long seen = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (number("finals") < 4 && System.nanoTime() < deadline) {
+            long finals = number("finals");
+            if (finals > seen) {
+                seen = finals;
+                String where = newestLinesOutOfView();
+                if (!where.isEmpty()) {
+                    outOfView.add("after final " + finals + ": " + where);
+                }
+            }
+            Thread.sleep(150);
+        }
+        screenshot("target/browser-client-phone.png");
+        assertTrue(number("finals") >= 4, "four finals within 90 s: " + state(null));
+        assertEquals(List.of(), outOfView);
+
+        // Unticking Speak silences the clip playing at once.
+        wait.until(d -> number("playing") == 1);
+        driver.findElement(By.id("speak")).click();
+        assertEquals(0L, number("playing"), "stopped at once");
+        assertEquals(1L, number("clipsStopped"));
+        assertEquals(0L, number("queued"));
+
+        driver.findElement(By.id("stop")).click();
+        wait.until(d -> "closed".equals(state("state")) && number("queued") == 0 && number("playing") == 0);
+        wait.until(d -> d.findElements(By.cssSelector(".utterance.final .translation.pending")).isEmpty());
+        assertEquals("", newestLinesOutOfView(), "after Stop the settings stay folded above the transcript");
+        screenshot("target/browser-client-phone-stopped.png");
+
+        // Only the chosen language is spoken, and no clip starts more than 3 s after its translation.
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> clips = (List<Map<String, Object>>) state("clips");
+        System.out.println("Spoken clips (language, ms after the translation): " + clips + "; skipped as late: " + number("clipsLate"));
+        assertTrue(number("clipsStarted") >= 1, state(null).toString());
+        for (Map<String, Object> clip : clips) {
+            assertEquals("ca", clip.get("language"), clips.toString());
+            assertTrue(((Number) clip.get("delayMs")).longValue() <= 3000, clips.toString());
+        }
+
+        // The files, built in the page, hold what it received: its finals, and their translations, in order.
+        List<String> finals = receivedFinals();
+        List<String> spanish = texts(".utterance.final .translation[data-lang='es']:not(.pending):not(.failed) .text");
+        assertEquals(finals, finalTexts());
+        new Select(driver.findElement(By.id("export-language"))).selectByValue("en");
+        driver.findElement(By.id("download-srt")).click();
+        new Select(driver.findElement(By.id("export-language"))).selectByValue("es");
+        driver.findElement(By.id("download-vtt")).click();
+        driver.findElement(By.id("download-text")).click();
+        assertEquals(finals, cueTexts(Captions.parseSrt(chromium.download(".en.srt"))));
+        assertEquals(spanish, cueTexts(Captions.parseVtt(chromium.download(".es.vtt"))));
+        String text = chromium.download(".txt");
+        int at = 0;
+        for (String line : finals) {
+            int found = text.indexOf(line, at);
+            assertTrue(found >= 0, "the text file has \"" + line + "\" after position " + at + ":\n" + text);
+            at = found + line.length();
+        }
+        driver.findElement(By.id("copy")).click();
+        wait.until(d -> !d.findElements(By.cssSelector("#notices li[data-code='copied']")).isEmpty());
+
+        // The transcript stays in this browser: a reload shows it again, until Clear.
+        driver.navigate().refresh();
+        wait.until(d -> "object".equals(js().executeScript("return typeof window.parley")));
+        assertEquals(finals, finalTexts());
+        assertEquals(List.of("es", "ca"), checkedTargets(), "the choices are remembered, in their order");
+        assertEquals("ca", new Select(driver.findElement(By.id("speak-language"))).getFirstSelectedOption().getAttribute("value"));
+        assertFalse(driver.findElement(By.id("speak")).isSelected(), "Speak, unticked, stays unticked");
+    }
+
+    @Test
+    void anOverloadedServerGetsOneQuietNoticeNotOneASecond() {
+        open();
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        wait.until(d -> d.findElements(By.cssSelector("#targets input[value='es']")).size() == 1);
+        // This page sends its audio five times over, faster than anyone speaks: Parley drops what runs
+        // more than 10 s ahead of real time, and says `overloaded` (at most once a second) while it does.
+        js().executeScript("const send = WebSocket.prototype.send;"
+                + "WebSocket.prototype.send = function (data) {"
+                + "  const times = typeof data === 'string' ? 1 : 5;"
+                + "  for (let i = 0; i < times; i++) send.call(this, data); };");
+        driver.findElement(By.xpath("//input[@name='record' and @value='false']/ancestor::label")).click();
+        driver.findElement(By.id("start")).click();
+        wait.until(d -> number("overloadErrors") >= 4);
+        List<WebElement> notices = driver.findElements(By.cssSelector("#notices li[data-code='overloaded']"));
+        assertEquals(1, notices.size(), "one notice for " + number("overloadErrors") + " overloaded errors");
+        assertEquals(1, number("overloadNotices"), "added once, not once per error");
+        assertEquals(null, notices.get(0).getAttribute("role"), "a warning waits for a pause (no alert)");
+        assertEquals("polite", driver.findElement(By.id("notices")).getAttribute("aria-live"));
+        driver.findElement(By.id("stop")).click();
+        wait.until(d -> List.of("closed", "error").contains(String.valueOf(state("state"))));
+        assertTrue(driver.findElements(By.cssSelector("#notices li[data-code='overloaded']")).isEmpty(),
+                "the notice goes with the session");
+    }
+
+    @Test
+    void axeFindsNoSeriousOrCriticalViolationWhenIdleLiveEndedOrFailed() throws Exception {
+        Map<String, List<String>> found = new java.util.LinkedHashMap<>();
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        chromium.open(parley.http("/"), PHONE);
+        wait.until(d -> d.findElements(By.cssSelector("#targets input[value='es']")).size() == 1);
+        found.put("idle (phone)", chromium.seriousAccessibilityViolations());
+        open();
+        wait.until(d -> d.findElements(By.cssSelector("#targets input[value='es']")).size() == 1);
+        found.put("idle", chromium.seriousAccessibilityViolations());
+        driver.findElement(By.xpath("//input[@name='record' and @value='false']/ancestor::label")).click();
+        driver.findElement(By.id("start")).click();
+        wait.until(d -> !d.findElements(By.cssSelector(".utterance.partial")).isEmpty());
+        found.put("live with partials", chromium.seriousAccessibilityViolations());
+        darkMode(true);
+        found.put("live with partials (dark)", chromium.seriousAccessibilityViolations());
+        darkMode(false);
+        wait.until(d -> number("finals") >= 1);
+        driver.findElement(By.id("large")).click();
+        found.put("large captions", chromium.seriousAccessibilityViolations());
+        driver.findElement(By.id("captions-close")).click();
+        driver.findElement(By.id("stop")).click();
+        wait.until(d -> "closed".equals(state("state")));
+        found.put("ended", chromium.seriousAccessibilityViolations());
+
+        open();
+        js().executeScript("const real = window.fetch;"
+                + "window.fetch = (url, init) => String(url).includes('/api/realtime-token')"
+                + "  ? Promise.resolve(new Response('{}', {status: 401})) : real(url, init);");
+        wait.until(d -> d.findElements(By.cssSelector("#targets input[value='es']")).size() == 1);
+        driver.findElement(By.xpath("//input[@name='record' and @value='true']/ancestor::label")).click();
+        driver.findElement(By.id("start")).click();
+        wait.until(d -> "error".equals(state("state")));
+        found.put("error", chromium.seriousAccessibilityViolations());
+        System.out.println("axe-core serious or critical violations by state: " + found);
+        found.values().removeIf(List::isEmpty);
+        assertEquals(Map.of(), found);
+    }
+
+    private void darkMode(boolean dark) {
+        chromium.driver().executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features",
+                List.of(Map.of("name", "prefers-color-scheme", "value", dark ? "dark" : "light"))));
+    }
+
+    /** The page's last line and last final, where either is not wholly on the screen ("" when both are). */
+    private String newestLinesOutOfView() {
+        return String.valueOf(js().executeScript(
+                "const out = [];"
+                        + "for (const li of [document.querySelector('#transcript > li:last-child'),"
+                        + "                  Array.from(document.querySelectorAll('#transcript .utterance.final')).pop()]) {"
+                        + "  if (!li) continue;"
+                        + "  const r = li.getBoundingClientRect();"
+                        + "  if (r.top < 0 || r.bottom > window.innerHeight + 1) out.push(li.className + ' at y=' + Math.round(r.top)"
+                        + "    + '..' + Math.round(r.bottom) + ' of ' + window.innerHeight);"
+                        + "}"
+                        + "return out.join('; ');"));
+    }
+
+    private static List<String> cueTexts(Captions.Parsed parsed) {
+        return parsed.cues().stream().map(Captions.Cue::text).toList();
+    }
+
+    private List<String> checkedTargets() {
+        @SuppressWarnings("unchecked")
+        List<String> order = (List<String>) js().executeScript(
+                "return JSON.parse(localStorage.getItem('parley.settings.v1') || '{}').targets || []");
+        return order;
+    }
+
+    private List<String> receivedFinals() {
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> received = (List<Map<String, Object>>) state("received");
+        return received.stream().map(r -> String.valueOf(r.get("text"))).toList();
+    }
+
+    private List<String> texts(String css) {
+        List<String> texts = new ArrayList<>();
+        for (WebElement e : driver.findElements(By.cssSelector(css))) {
+            texts.add(e.getText());
+        }
+        return texts;
+    }
+
     private void open() {
-        driver.get(parley.http("/").toString());
-        driver.manage().window().setSize(new Dimension(1280, 900));
-        new WebDriverWait(driver, WAIT).until(d -> js().executeScript("return document.readyState").equals("complete")
-                && js().executeScript("return typeof window.parley") .equals("object"));
+        chromium.open(parley.http("/"), DESKTOP);
     }
 
     private List<String> finalTexts() {
@@ -291,24 +467,19 @@ class BrowserClientTest {
     }
 
     private Object state(String key) {
-        return key == null
-                ? js().executeScript("return JSON.parse(JSON.stringify(window.parley))")
-                : js().executeScript("return window.parley[arguments[0]]", key);
+        return chromium.state(key);
     }
 
     private long number(String key) {
-        Object value = state(key);
-        return value instanceof Number n ? n.longValue() : -1;
+        return chromium.number(key);
     }
 
     private JavascriptExecutor js() {
-        return (JavascriptExecutor) driver;
+        return chromium.js();
     }
 
     private void screenshot(String path) throws IOException {
-        File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.createDirectories(Path.of(path).getParent());
-        Files.copy(shot.toPath(), Path.of(path), StandardCopyOption.REPLACE_EXISTING);
+        chromium.screenshot(path);
     }
 
     private HttpResponse<String> get(String path) throws IOException, InterruptedException {
