@@ -519,8 +519,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                 return;
             }
             if (!opened || channels.isEmpty() || closeRequested) {
-                disconnect("error", "audio " + (closeRequested ? "after 'close'"
-                        : opened ? "but no media was selected in 'opened'" : "before the session was opened"));
+                disconnect("error", "audio " + (closeRequested ? "after 'close'" : "before the session was opened"));
                 return;
             }
             byte[] bytes = buffer.getBytes();
