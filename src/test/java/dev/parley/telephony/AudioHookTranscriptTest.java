@@ -38,7 +38,6 @@ class AudioHookTranscriptTest {
 
     private static final String KEY = "audiohook-transcripts-key";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final byte SILENCE = (byte) 0xFF;
     /** How far an event's span may reach beyond the speech it transcribes. */
     private static final long MARGIN_MS = 300;
     private static ParleyServer parley;
@@ -214,15 +213,6 @@ class AudioHookTranscriptTest {
         assertTrue(confidences.size() > 1, "the recognizer's confidence differs between utterances: " + confidences);
     }
 
-    /** Half a second of silence, the recording, then silence up to {@code length} samples. */
-    private static byte[] part(String recording, int length) throws Exception {
-        byte[] speech = Telephone.mulaw(LibriVox.get(recording));
-        byte[] out = new byte[length];
-        Arrays.fill(out, SILENCE);
-        System.arraycopy(speech, 0, out, 4000, speech.length);
-        return out;
-    }
-
     @Test
     void afterADiscardedGapAndAPauseTheTranscriptsKeepAudioHooksTimelineWhichLeavesPausedTimeOut() throws Exception {
         String[][] spoken = {{"0880", "0930"}, {"0930", "0880"}, {"0880", "0930"}};   // customer, agent
@@ -253,7 +243,7 @@ class AudioHookTranscriptTest {
                 int length = 4000 + 8000 + Math.max(Telephone.mulaw(LibriVox.get(spoken[i][0])).length,
                         Telephone.mulaw(LibriVox.get(spoken[i][1])).length);
                 parts.add(new long[] {c.samples, c.samples + length});
-                c.stream(part(spoken[i][0], length), part(spoken[i][1], length));
+                c.stream(AudioHookTest.part(spoken[i][0], length), AudioHookTest.part(spoken[i][1], length));
             }
             ObjectNode close = c.message("close");
             ((ObjectNode) close.get("parameters")).put("reason", "end");
@@ -317,7 +307,7 @@ class AudioHookTranscriptTest {
             ws.send(open(c, conversation, false, Map.of()));
             c.expect("opened");
             int length = 4000 + 8000 + Telephone.mulaw(LibriVox.get("0880")).length;
-            c.stream(part("0880", length), part("0930", length));
+            c.stream(AudioHookTest.part("0880", length), AudioHookTest.part("0930", length));
             ObjectNode close = c.message("close");
             ((ObjectNode) close.get("parameters")).put("reason", "end");
             ws.send(close);
