@@ -10,6 +10,11 @@ public interface ChannelListener {
 
     void complete(RecognitionChannel channel, int utterance, String text, long startMs, long endMs);
 
+    /** A final with the engine's own confidence ({@code null} when it gives none), word offsets in the channel's audio. */
+    default void complete(RecognitionChannel channel, int utterance, String text, long startMs, long endMs, Confidence confidence) {
+        complete(channel, utterance, text, startMs, endMs);
+    }
+
     /** Something the sender can fix, such as silent input; the session goes on. */
     void warning(RecognitionChannel channel, String code, String message);
 

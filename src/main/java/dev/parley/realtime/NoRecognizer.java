@@ -24,6 +24,10 @@ public final class NoRecognizer implements Recognizer {
     @Override
     public Set<String> languages() { return LANGUAGES; }
 
+    /** It transcribes nothing. */
+    @Override
+    public Set<String> languageTags() { return Set.of(); }
+
     /** Nominal: no audio is ever passed on. */
     @Override
     public int sampleRate() { return 16000; }

@@ -479,9 +479,16 @@ public final class RecognitionChannel {
 
         @Override
         public void complete(int utterance, String text, long startMs, long endMs) {
+            complete(utterance, text, startMs, endMs, null);
+        }
+
+        @Override
+        public void complete(int utterance, String text, long startMs, long endMs, Confidence confidence) {
             long start = channelTime(startMs);
             long end = channelTime(endMs);
-            each(l -> l.complete(channel, utterance, text, start, end));
+            Confidence inChannel = confidence == null ? null : new Confidence(confidence.utterance(), confidence.words().stream()
+                    .map(w -> new Confidence.Word(w.text(), channelTime(w.startMs()), channelTime(w.endMs()), w.confidence())).toList());
+            each(l -> l.complete(channel, utterance, text, start, end, inChannel));
         }
 
         @Override

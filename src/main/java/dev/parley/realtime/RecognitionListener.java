@@ -16,6 +16,14 @@ public interface RecognitionListener {
     void complete(int utterance, String text, long startMs, long endMs);
 
     /**
+     * {@link #complete(int, String, long, long)} from an engine that says how sure it is:
+     * {@code confidence} is its own measure, with word offsets as {@code startMs}'s.
+     */
+    default void complete(int utterance, String text, long startMs, long endMs, Confidence confidence) {
+        complete(utterance, text, startMs, endMs);
+    }
+
+    /**
      * The engine heard speech begin at {@code atMs} (from the first sample fed): results of this
      * utterance follow. Engines without voice activity detection never call it.
      */

@@ -15,6 +15,22 @@ public interface Recognizer extends AutoCloseable {
     /** ISO 639-1 codes of the languages this engine can recognise. */
     Set<String> languages();
 
+    /**
+     * The languages this engine transcribes as BCP 47 tags with a region ({@code en-US}), as telephony
+     * platforms name them: by default every region Java knows for each of {@link #languages()}; an
+     * engine whose model is of one region says so.
+     */
+    default Set<String> languageTags() {
+        Set<String> tags = new java.util.TreeSet<>();
+        for (java.util.Locale l : java.util.Locale.getAvailableLocales()) {
+            if (languages().contains(l.getLanguage()) && l.getCountry().matches("[A-Z]{2}") && l.getScript().isEmpty()
+                    && l.getVariant().isEmpty()) {
+                tags.add(l.getLanguage() + "-" + l.getCountry());
+            }
+        }
+        return tags;
+    }
+
     /** Sample rate of the mono PCM16 audio that {@link RecognitionStream#accept} expects. */
     int sampleRate();
 

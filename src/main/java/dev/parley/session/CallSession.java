@@ -2,6 +2,7 @@ package dev.parley.session;
 
 import dev.parley.realtime.ChannelListener;
 import dev.parley.realtime.ChannelStats;
+import dev.parley.realtime.Confidence;
 import dev.parley.realtime.RecognitionChannel;
 
 import java.time.Instant;
@@ -257,10 +258,32 @@ public final class CallSession implements ChannelListener {
 
     @Override
     public void complete(RecognitionChannel channel, int utterance, String text, long startMs, long endMs) {
+        complete(channel, utterance, text, startMs, endMs, null);
+    }
+
+    /** A final; with the recognizer's confidence, when it gives one, as {@code confidence} and {@code words}. */
+    @Override
+    public void complete(RecognitionChannel channel, int utterance, String text, long startMs, long endMs, Confidence confidence) {
         long arrived = channel.arrivalNanos(endMs);
         registry.meters().transcriptFinal(settings.ingest(), arrived < 0 ? -1 : System.nanoTime() - arrived);
-        emit(SessionEvent.of("transcript.final").itemId(itemId(channel, utterance, true))
-                .channel(channel.name()).language(channel.language()).text(text).span(startMs, endMs));
+        SessionEvent.Draft event = SessionEvent.of("transcript.final").itemId(itemId(channel, utterance, true))
+                .channel(channel.name()).language(channel.language()).text(text).span(startMs, endMs);
+        if (confidence != null) {
+            event.field("confidence", confidence.utterance());
+            if (!confidence.words().isEmpty()) {
+                event.field("words", confidence.words().stream().map(CallSession::word).toList());
+            }
+        }
+        emit(event);
+    }
+
+    private static Map<String, Object> word(Confidence.Word w) {
+        Map<String, Object> word = new LinkedHashMap<>();
+        word.put("text", w.text());
+        word.put("start_ms", w.startMs());
+        word.put("end_ms", w.endMs());
+        word.put("confidence", w.confidence());
+        return word;
     }
 
     @Override

@@ -53,7 +53,8 @@ public final class Telephony {
         context.addComponent("audiohook", new AudioHookComponent(http, sessions, new AudioHookComponent.Settings(
                 Set.copyOf(list(config.string("parley.audiohook.api-keys", ""))),
                 clientSecret, authRequired, record, languages,
-                config.seconds("parley.audiohook.max-position-jump-s", 60, 1, 3600))));
+                config.seconds("parley.audiohook.max-position-jump-s", 60, 1, 3600),
+                recognizer.languageTags(), config.bool("parley.audiohook.transcripts", false))));
     }
 
     private static List<String> list(String commaSeparated) {

@@ -139,7 +139,7 @@ class AudioHookTest {
     }
 
     /** Half a second of silence, the recording as a phone line carries it, then silence up to {@code length} samples. */
-    private static byte[] part(String recording, int length) throws Exception {
+    static byte[] part(String recording, int length) throws Exception {
         byte[] speech = Telephone.mulaw(LibriVox.get(recording));
         byte[] out = new byte[length];
         Arrays.fill(out, SILENCE);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.Config;
 import dev.parley.audio.G711;
 import dev.parley.audio.Pcm16;
+import dev.parley.realtime.Confidence;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
 import io.vertx.core.Context;
@@ -666,7 +667,7 @@ final class OpenAiStream implements RecognitionStream {
                 case "conversation.item.input_audio_transcription.delta" -> delta(event);
                 case "conversation.item.input_audio_transcription.completed" -> {
                     Item item = item(event.path("item_id").asText(), sentTo);
-                    finish(item, event.path("transcript").asText(""));
+                    finish(item, event.path("transcript").asText(""), confidence(event.path("logprobs")));
                 }
                 case "conversation.item.input_audio_transcription.failed" -> transcriptionFailed(event);
                 case "error" -> error(event.path("error"));
@@ -801,8 +802,28 @@ final class OpenAiStream implements RecognitionStream {
         }
     }
 
-    /** The item's end: its final, or (no text, failed, lost) its noResult. */
+    /**
+     * The model's confidence in a transcript: the geometric mean of its tokens' probabilities, from
+     * the log probabilities {@code completed} carries when the session asked for them; none without.
+     */
+    static Confidence confidence(JsonNode logprobs) {
+        double sum = 0;
+        int n = 0;
+        for (JsonNode token : logprobs) {
+            if (token.path("logprob").isNumber()) {
+                sum += Math.min(0, token.path("logprob").asDouble());
+                n++;
+            }
+        }
+        return n == 0 ? null : new Confidence(Math.exp(sum / n), java.util.List.of());
+    }
+
     private void finish(Item item, String transcript) {
+        finish(item, transcript, null);
+    }
+
+    /** The item's end: its final, or (no text, failed, lost) its noResult. */
+    private void finish(Item item, String transcript, Confidence confidence) {
         if (item.done) {
             return;
         }
@@ -818,7 +839,7 @@ final class OpenAiStream implements RecognitionStream {
             long startMs = Math.max(item.start >= 0 ? ms(item.start) : lastEndMs, lastEndMs);
             long endMs = Math.max(item.end >= 0 ? ms(item.end) : ms(sentTo), startMs + 1);
             lastEndMs = endMs;
-            call(() -> listener.complete(item.number, text, startMs, endMs));
+            call(() -> listener.complete(item.number, text, startMs, endMs, confidence));
         }
         CompletableFuture<Void> waiter = commitWaiters.remove(item.id);
         if (waiter != null) {
@@ -841,6 +862,7 @@ final class OpenAiStream implements RecognitionStream {
         event.put("event_id", eventId);
         ObjectNode session = event.putObject("session");
         session.put("type", "transcription");
+        session.putArray("include").add("item.input_audio_transcription.logprobs");   // the finals' confidence
         ObjectNode input = session.putObject("audio").putObject("input");
         ObjectNode format = input.putObject("format");
         if (mulaw) {

@@ -322,18 +322,26 @@ final class NativeDecoder {
         return h == null ? "" : h;
     }
 
-    /** One word of the segmentation, frames as returned by ps_seg_frames. */
-    record Segment(String word, int startFrame, int endFrame) {}
+    /**
+     * One word of the segmentation, frames as returned by ps_seg_frames, and its posterior probability
+     * (1 where the library computed none: before the utterance ended, or with {@code -bestpath no}).
+     */
+    record Segment(String word, int startFrame, int endFrame, double posterior) {}
 
     /** The segmentation of the current hypothesis (fillers included), in order. */
     java.util.List<Segment> segments() {
         java.util.List<Segment> out = new java.util.ArrayList<>();
         IntByReference sf = new IntByReference();
         IntByReference ef = new IntByReference();
+        IntByReference ascr = new IntByReference();
+        IntByReference lscr = new IntByReference();
+        IntByReference lback = new IntByReference();
+        Pointer logmath = lib.ps_get_logmath(ps);
         for (Pointer seg = lib.ps_seg_iter(ps); seg != null; seg = lib.ps_seg_next(seg)) {
             lib.ps_seg_frames(seg, sf, ef);
             String w = lib.ps_seg_word(seg);
-            out.add(new Segment(w == null ? "" : w, sf.getValue(), ef.getValue()));
+            double posterior = Math.min(1, lib.logmath_exp(logmath, lib.ps_seg_prob(seg, ascr, lscr, lback)));
+            out.add(new Segment(w == null ? "" : w, sf.getValue(), ef.getValue(), posterior));
         }
         return out;
     }

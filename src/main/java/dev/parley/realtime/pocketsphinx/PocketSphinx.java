@@ -93,6 +93,19 @@ public interface PocketSphinx extends Library {
      */
     void ps_seg_frames(Pointer seg, IntByReference outSf, IntByReference outEf);
 
+    /**
+     * {@code int32 ps_seg_prob(seg, int32 *out_ascr, int32 *out_lscr, int32 *out_lback)}: the word's
+     * log posterior probability (in the decoder's log base), computed from the lattice when the
+     * utterance has ended and {@code -bestpath} is on; 0 (probability 1) otherwise.
+     */
+    int ps_seg_prob(Pointer seg, IntByReference outAscr, IntByReference outLscr, IntByReference outLback);
+
+    /** {@code logmath_t *ps_get_logmath(ps)}: the decoder's log base (owned by the decoder). */
+    Pointer ps_get_logmath(Pointer ps);
+
+    /** {@code float64 logmath_exp(logmath_t *lmath, int logb_p)}: a log value back to a probability. */
+    double logmath_exp(Pointer logmath, int logValue);
+
     /** {@code void ps_seg_free(ps_seg_t *seg)}: for an iterator abandoned before its end. */
     void ps_seg_free(Pointer seg);
 

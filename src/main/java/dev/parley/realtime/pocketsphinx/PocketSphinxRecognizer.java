@@ -157,6 +157,12 @@ public final class PocketSphinxRecognizer implements Recognizer {
         return LANGUAGES;
     }
 
+    /** Debian's model is US English. */
+    @Override
+    public Set<String> languageTags() {
+        return Set.of("en-US");
+    }
+
     @Override
     public int sampleRate() {
         return 16000;

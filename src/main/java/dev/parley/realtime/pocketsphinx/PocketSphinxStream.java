@@ -1,6 +1,7 @@
 package dev.parley.realtime.pocketsphinx;
 
 import dev.parley.realtime.CapacityException;
+import dev.parley.realtime.Confidence;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
 import java.util.ArrayDeque;
@@ -105,6 +106,8 @@ public final class PocketSphinxStream implements RecognitionStream {
     private final int startSpeechFrames;
     private final int postSpeechFrames;
     private final int prespeechFrames;
+    /** The library computes word posteriors (from the lattice of an ended utterance) only with -bestpath. */
+    private final boolean posteriors;
 
     private boolean closed;
     private boolean uttStarted;     // ps_start_utt called, ps_end_utt not yet
@@ -139,6 +142,7 @@ public final class PocketSphinxStream implements RecognitionStream {
         this.startSpeechFrames = settings.vadStartSpeechFrames();
         this.postSpeechFrames = settings.vadPostspeechFrames();
         this.prespeechFrames = settings.vadPrespeechFrames();
+        this.posteriors = settings.bestpath();
     }
 
     /**
@@ -466,14 +470,12 @@ public final class PocketSphinxStream implements RecognitionStream {
         String text = clean(decoder.hyp());
         long start = speechStart;
         long end = endSample;
-        if (!text.isEmpty()) {
-            long[] words = wordSpan();
-            if (words != null) {
-                // Word boundaries are tighter than the VAD's: at the start of a stream the VAD
-                // reports speech until its noise estimate settles, and noise prolongs its end.
-                start = Math.max(lastEnd, words[0]);
-                end = words[1];
-            }
+        java.util.List<Confidence.Word> words = text.isEmpty() ? java.util.List.of() : words();
+        if (!words.isEmpty()) {
+            // Word boundaries are tighter than the VAD's: at the start of a stream the VAD
+            // reports speech until its noise estimate settles, and noise prolongs its end.
+            start = Math.max(lastEnd, words.get(0).startMs() * SAMPLE_RATE / 1000);
+            end = words.get(words.size() - 1).endMs() * SAMPLE_RATE / 1000;
         }
         start = Math.min(start, fed - 1);
         end = Math.min(fed, Math.max(end, start + FRAME_SHIFT));
@@ -487,7 +489,7 @@ public final class PocketSphinxStream implements RecognitionStream {
         long endMs = Math.max(toMs(start) + 1, toMs(end));
         listener.speechStopped(n, endMs);
         if (deliver) {
-            listener.complete(n, text, toMs(start), endMs);
+            listener.complete(n, text, toMs(start), endMs, confidence(words));
         } else {
             listener.noResult(n);
         }
@@ -530,33 +532,40 @@ public final class PocketSphinxStream implements RecognitionStream {
     }
 
     /**
-     * Start and end sample of the recognised words (fillers excluded), or null if the segmentation
-     * is unusable. ps_seg_frames in 5prealpha adds the library's "stream offset": the stream frame
-     * of the utterance's first frame, computed as (samples up to the end of the VAD trigger frame)
-     * / 160 - prespeech and only updated when positive. That offset is recomputed in
+     * The recognised words (fillers excluded) with their spans and posteriors, or none if the
+     * segmentation is unusable. ps_seg_frames in 5prealpha adds the library's "stream offset": the
+     * stream frame of the utterance's first frame, computed as (samples up to the end of the VAD
+     * trigger frame) / 160 - prespeech and only updated when positive. That offset is recomputed in
      * {@link #speechStarted()} so word frames map back to this stream's samples exactly.
      */
-    private long[] wordSpan() {
-        long first = -1;
-        long last = -1;
+    private java.util.List<Confidence.Word> words() {
+        java.util.List<Confidence.Word> words = new java.util.ArrayList<>();
+        long previousEnd = 0;
         for (NativeDecoder.Segment seg : decoder.segments()) {
-            if (clean(seg.word()).isEmpty()) {
+            String word = clean(seg.word());
+            if (word.isEmpty()) {
                 continue;
             }
-            if (first < 0) {
-                first = seg.startFrame();
+            long start = uttFirstSample + (seg.startFrame() - segOffset) * FRAME_SHIFT;
+            long end = uttFirstSample + (seg.endFrame() - segOffset) * FRAME_SHIFT + FRAME_SIZE;
+            if (start < (words.isEmpty() ? uttFirstSample : previousEnd - FRAME_SIZE) || end > fed || end <= start) {
+                return java.util.List.of(); // not what this binding expects from the library: keep the VAD's bounds
             }
-            last = seg.endFrame();
+            previousEnd = end;
+            words.add(new Confidence.Word(word, toMs(start), toMs(end), seg.posterior()));
         }
-        if (first < 0 || last < first) {
+        return words;
+    }
+
+    /**
+     * The mean posterior of the final's words: PocketSphinx's own confidence. None without the
+     * posteriors ({@code -bestpath no}) or the words' segmentation.
+     */
+    private Confidence confidence(java.util.List<Confidence.Word> words) {
+        if (!posteriors || words.isEmpty()) {
             return null;
         }
-        long start = uttFirstSample + (first - segOffset) * FRAME_SHIFT;
-        long end = uttFirstSample + (last - segOffset) * FRAME_SHIFT + FRAME_SIZE;
-        if (start < uttFirstSample || end > fed || end <= start) {
-            return null; // not what this binding expects from the library: keep the VAD's bounds
-        }
-        return new long[] {start, end};
+        return new Confidence(words.stream().mapToDouble(Confidence.Word::confidence).average().orElseThrow(), words);
     }
 
     private static long toMs(long samples) {

@@ -18,16 +18,17 @@ import java.util.Set;
 public final class AudioHookComponent extends DefaultComponent {
 
     /**
-     * @param apiKeys      accepted {@code X-API-KEY} values; empty refuses every session unless {@code authRequired} is false
-     * @param clientSecret base64 client secret: when set, the RFC 9421 signature must verify
-     */
-    /**
+     * @param apiKeys         accepted {@code X-API-KEY} values; empty refuses every session unless {@code authRequired} is false
+     * @param clientSecret    base64 client secret: when set, the RFC 9421 signature must verify
      * @param maxPositionJump the most a message may move the call's timeline ahead of the audio
      *                        received (lost or discarded audio), and the most the timeline may run
      *                        ahead of the time since {@code open}
+     * @param languageTags    what the recognizer transcribes, as {@code supportedLanguages} names it ({@code en-US})
+     * @param transcripts     whether sessions send their finals back as transcript events when the
+     *                        {@code open} does not say ({@code customConfig.transcripts})
      */
     public record Settings(Set<String> apiKeys, String clientSecret, boolean authRequired, boolean recordDefault,
-                           CallLanguages languages, Duration maxPositionJump) {
+                           CallLanguages languages, Duration maxPositionJump, Set<String> languageTags, boolean transcripts) {
     }
 
     private final HttpServer http;

@@ -2,7 +2,6 @@ package dev.parley.telephony.audiohook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.audio.AudioEncoding;
 import dev.parley.audio.AudioFormat;
@@ -162,6 +161,12 @@ final class AudioHookConsumer extends WebSocketIngest {
         private long heldGap;          // samples of gaps not yet sent down the route
         private long openedAtNanos;
         private CallSession session;
+        /** Finals go back to the client as transcript events (the open's customConfig, else parley.audiohook.transcripts). */
+        private boolean transcripts;
+        /** The language tag the open named, e.g. en-US: the customer's, said in transcripts where it is the channel's language. */
+        private String openLanguage;
+        /** Pauses the client reported, as {start, length} in samples of the call's timeline (which counts them; AudioHook's does not). */
+        private final List<long[]> pauses = new ArrayList<>();
 
         Connection(ServerWebSocket ws, Context context, String unauthorized, String sessionHeader, Map<String, String> headers) {
             this.ws = ws;
@@ -268,6 +273,7 @@ final class AudioHookConsumer extends WebSocketIngest {
                     if (parameters.has("discarded")) {
                         long paused = samples(parameters.path("discarded"), "resumed's parameters.discarded");
                         announcedGap(paused);
+                        pauses.add(new long[] {positionSamples + pausedSamples, paused});
                         pausedSamples += paused;
                     }
                     boolean was = recording();
@@ -421,16 +427,22 @@ final class AudioHookConsumer extends WebSocketIngest {
             }
             probe = PROBE.equals(conversationId);
             JsonNode chosen = choose(p.path("media"));
-            ObjectNode reply = JSON.createObjectNode().put("startPaused", false);
-            ArrayNode media = reply.putArray("media");
-            if (chosen != null) {
-                media.add(chosen);
-                List<String> offered = new ArrayList<>();
-                chosen.path("channels").forEach(c -> offered.add(c.asText()));
-                channels = offered.stream().map(c -> c.equals("internal") ? CallLanguages.AGENT : CallLanguages.CUSTOMER).toList();
+            if (chosen == null) {
+                // As the reference server's transcription connector does: no 'opened' with no media to take.
+                disconnect("error", "No matching media format offered: Parley takes PCMU at 8000 Hz, channels"
+                        + " [external, internal], [external] or [internal]");
+                return;
             }
-            if (probe || chosen == null) {
-                // The connection probe is answered and leaves nothing behind; no usable format: nothing to open.
+            ObjectNode reply = JSON.createObjectNode().put("startPaused", false);
+            reply.putArray("media").add(chosen);
+            List<String> offered = new ArrayList<>();
+            chosen.path("channels").forEach(c -> offered.add(c.asText()));
+            channels = offered.stream().map(c -> c.equals("internal") ? CallLanguages.AGENT : CallLanguages.CUSTOMER).toList();
+            if (p.path("supportedLanguages").asBoolean(false)) {
+                settings.languageTags().forEach(reply.putArray("supportedLanguages")::add);
+            }
+            if (probe) {
+                // The connection probe is answered and leaves nothing behind.
                 send("opened", reply);
                 return;
             }
@@ -442,6 +454,12 @@ final class AudioHookConsumer extends WebSocketIngest {
             if (p.path("language").isTextual() && !params.containsKey("customer_language")) {
                 params.put("customer_language", p.path("language").asText());
             }
+            openLanguage = p.path("language").isTextual() ? p.path("language").asText() : null;
+            String wantsTranscripts = params.getOrDefault("transcripts", Boolean.toString(settings.transcripts()));
+            if (!wantsTranscripts.equals("true") && !wantsTranscripts.equals("false")) {
+                throw new Violation("customConfig.transcripts must be \"true\" or \"false\"");
+            }
+            transcripts = Boolean.parseBoolean(wantsTranscripts);
             CallLanguages.Resolved languages;
             try {
                 languages = settings.languages().resolve(params, channels);
@@ -569,7 +587,7 @@ final class AudioHookConsumer extends WebSocketIngest {
         }
 
         private String position() {
-            return String.format(java.util.Locale.ROOT, "PT%.3fS", positionSamples / 8000.0);
+            return AudioHookTranscripts.duration(positionSamples);
         }
 
         private void send(String type, ObjectNode parameters) {
@@ -612,9 +630,46 @@ final class AudioHookConsumer extends WebSocketIngest {
             });
         }
 
+        /**
+         * Each final goes back as a transcript event when the session asked for them; every other event
+         * (translations included: the protocol has no place for them) goes to the archive and webhooks only.
+         */
         @Override
         public void send(SessionEvent event) {
-            // AudioHook clients take no transcripts back; events go to the archive and webhooks.
+            if (transcripts && "transcript.final".equals(event.type())) {
+                context.runOnContext(v -> {
+                    if (!disconnecting && !finished && !ws.isClosed()) {
+                        int channelId = channels.indexOf(event.channel());
+                        if (channelId >= 0) {
+                            send("event", AudioHookTranscripts.event(event, channelId, this::position, languageTag(event.language())));
+                        }
+                    }
+                });
+            }
+        }
+
+        /**
+         * Where a time of the call (ms, as the archive's) lies in AudioHook's timeline, in samples: the
+         * call's timeline counts paused time, AudioHook's position leaves it out.
+         */
+        private long position(long callMs) {
+            long at = callMs * 8;
+            long paused = 0;
+            for (long[] pause : pauses) {
+                paused += Math.max(0, Math.min(at - pause[0], pause[1]));
+            }
+            return at - paused;
+        }
+
+        /** The channel's language as the protocol names it: the open's own tag if it is that language, else the recognizer's. */
+        private String languageTag(String language) {
+            if (language == null) {
+                return null;
+            }
+            if (openLanguage != null && language.equals(CallLanguages.normalise(openLanguage))) {
+                return openLanguage;
+            }
+            return settings.languageTags().stream().filter(t -> t.startsWith(language + "-")).findFirst().orElse(null);
         }
 
         /** AudioHook's own way: 'reconnect', upon which the client opens a session elsewhere and closes this one. */

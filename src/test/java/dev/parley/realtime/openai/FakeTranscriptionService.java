@@ -299,6 +299,21 @@ final class FakeTranscriptionService implements AutoCloseable {
             bufferStart = samples;
         }
 
+        /**
+         * Asked for ({@code include}), the token's log probability: the fake is surer of larger numbers,
+         * (n + 1) / 10 for the word of n; else none, as OpenAI leaves them out.
+         */
+        private List<com.openai.models.realtime.LogProbProperties> logprobs(String word) {
+            boolean asked = !sessionUpdates.isEmpty() && sessionUpdates.get(sessionUpdates.size() - 1).path("session")
+                    .path("include").toString().contains("item.input_audio_transcription.logprobs");
+            int n = List.of(WORDS).indexOf(word);
+            if (!asked || n < 0) {
+                return List.of();
+            }
+            return List.of(com.openai.models.realtime.LogProbProperties.builder().token(word)
+                    .bytes(word.chars().mapToObj(c -> (long) c).toList()).logprob(Math.log((n + 1) / 10.0)).build());
+        }
+
         private void transcribe(String id, String word) {
             int item = itemCounter.getAndIncrement();
             if (word.equals("nine")) {
@@ -321,6 +336,7 @@ final class FakeTranscriptionService implements AutoCloseable {
                 send(RealtimeServerEvent.ofConversationItemInputAudioTranscriptionCompleted(
                         ConversationItemInputAudioTranscriptionCompletedEvent.builder().eventId(eventId()).itemId(id)
                                 .contentIndex(0).transcript(word)
+                                .logprobs(logprobs(word))
                                 .usage(ConversationItemInputAudioTranscriptionCompletedEvent.Usage.TranscriptTextUsageDuration
                                         .builder().seconds(1.0).build())
                                 .build()));

@@ -53,9 +53,17 @@ class OpenAiRecognizerTest {
             heard.add(new Heard("partial", utterance, text, -1, -1));
         }
 
+        final List<Double> confidences = new CopyOnWriteArrayList<>();
+
         @Override
         public void complete(int utterance, String text, long startMs, long endMs) {
             heard.add(new Heard("final", utterance, text, startMs, endMs));
+        }
+
+        @Override
+        public void complete(int utterance, String text, long startMs, long endMs, dev.parley.realtime.Confidence confidence) {
+            complete(utterance, text, startMs, endMs);
+            confidences.add(confidence == null ? null : confidence.utterance());
         }
 
         @Override
@@ -189,6 +197,8 @@ class OpenAiRecognizerTest {
 
         assertTimed(said, listener.finals());
         assertEquals(List.of(0, 1, 2), listener.finals().stream().map(Heard::number).toList());
+        List<Double> confidences = listener.confidences.stream().map(c -> Math.round(c * 1000) / 1000.0).toList();
+        assertEquals(List.of(0.3, 0.4, 0.5), confidences, "each final's confidence from its tokens' log probabilities");
         assertTrue(listener.heard.contains(new Heard("partial", 1, "th", -1, -1)), "partials are the text so far: " + listener.heard);
         assertTrue(listener.heard.stream().anyMatch(h -> h.kind().equals("started") && h.number() == 2 && h.startMs() == 2300),
                 listener.heard.toString());
@@ -199,6 +209,7 @@ class OpenAiRecognizerTest {
 
         JsonNode input = service.sessionUpdates.get(0).path("session").path("audio").path("input");
         assertEquals("transcription", service.sessionUpdates.get(0).path("session").path("type").asText());
+        assertEquals("[\"item.input_audio_transcription.logprobs\"]", service.sessionUpdates.get(0).path("session").path("include").toString());
         assertEquals("audio/pcm", input.path("format").path("type").asText());
         assertEquals(24000, input.path("format").path("rate").asInt());
         assertEquals("gpt-4o-mini-transcribe", input.path("transcription").path("model").asText());

@@ -93,6 +93,32 @@ class PocketSphinxRecognizerTest {
     }
 
     @Test
+    void eachFinalCarriesItsWordsPosteriorsAndTheirMeanAsItsConfidence() throws Exception {
+        java.util.Set<Double> seen = new java.util.HashSet<>();
+        for (Recording rec : perFile().values()) {
+            assertEquals(rec.finals().size(), rec.confidences.size());
+            for (int i = 0; i < rec.finals().size(); i++) {
+                Recording.Event fin = rec.finals().get(i);
+                dev.parley.realtime.Confidence c = rec.confidences.get(i);
+                assertTrue(c != null && c.utterance() > 0 && c.utterance() <= 1, "a posterior for " + fin + ": " + c);
+                assertEquals(fin.text(), String.join(" ", c.words().stream().map(dev.parley.realtime.Confidence.Word::text).toList()));
+                assertEquals(c.words().stream().mapToDouble(dev.parley.realtime.Confidence.Word::confidence).average().orElseThrow(),
+                        c.utterance(), 1e-9);
+                long previous = fin.startMs();
+                for (dev.parley.realtime.Confidence.Word w : c.words()) {
+                    assertTrue(w.confidence() >= 0 && w.confidence() <= 1, w.toString());
+                    assertTrue(w.startMs() >= previous - 30 && w.endMs() > w.startMs() && w.endMs() <= fin.endMs(),
+                            "words in order within their final " + fin + ": " + c.words());
+                    previous = w.endMs();
+                }
+                assertEquals(fin.startMs(), c.words().get(0).startMs(), 1, "the final starts with its first word");
+                seen.add(c.utterance());
+            }
+        }
+        assertTrue(seen.size() > 1, "the recognizer is surer of some utterances than of others: " + seen);
+    }
+
+    @Test
     void fastSearchSettingsStillRecogniseTheCorpus() throws Exception {
         PocketSphinxSettings fast = PocketSphinxSettings.builder().fwdflat(false).bestpath(false).maxhmmpf(3000)
                 .plWindow(10).poolSize(1).warmDecoders(0).build();
@@ -106,6 +132,8 @@ class PocketSphinxRecognizerTest {
             }
             assertEquals(1, r.decodersBuilt());
         }
+        assertTrue(m.values().stream().flatMap(r -> r.confidences.stream()).allMatch(java.util.Objects::isNull),
+                "without the lattice pass PocketSphinx has no posteriors, and none is made up");
         double wer = corpusWer(m);
         System.out.printf("Corpus WER of streaming finals, -fwdflat no -bestpath no -maxhmmpf 3000 -pl_window 10:"
                 + " %.3f (%d ms incl. one build)%n", wer, decodeMs);

@@ -1,5 +1,6 @@
 package dev.parley.realtime.pocketsphinx;
 
+import dev.parley.realtime.Confidence;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
 import dev.parley.realtime.Recognizer;
@@ -22,9 +23,18 @@ final class Recording implements RecognitionListener {
         events.add(new Event(false, utterance, text, -1, -1, positionMs));
     }
 
+    /** Each final's confidence as the engine gave it (null for none), in the order of the finals. */
+    final List<Confidence> confidences = new ArrayList<>();
+
     @Override
     public void complete(int utterance, String text, long startMs, long endMs) {
         events.add(new Event(true, utterance, text, startMs, endMs, positionMs));
+    }
+
+    @Override
+    public void complete(int utterance, String text, long startMs, long endMs, Confidence confidence) {
+        complete(utterance, text, startMs, endMs);
+        confidences.add(confidence);
     }
 
     List<Event> finals() {
