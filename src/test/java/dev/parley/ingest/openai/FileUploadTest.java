@@ -32,9 +32,7 @@ class FileUploadTest {
 
     @Test
     void aFileSentFasterThanRealTimeIsPacedAndRecognisedWhole() throws Exception {
-        try (ParleyServer parley = ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY,
-                "parley.translation.targets", "", "parley.session.max-ahead-ms", "2000",
-                "parley.session.max-queued-audio-ms", "3000"))) {
+        try (ParleyServer parley = parley(3000)) {
             byte[] first = LibriVox.get("0870").at(24000).pcm();
             ByteArrayOutputStream rest = new ByteArrayOutputStream();
             rest.writeBytes(LibriVox.get("0890").at(24000).pcm());
@@ -47,7 +45,7 @@ class FileUploadTest {
                 long start = System.nanoTime();
                 client.append(first);
                 client.stream(rest.toByteArray(), 4800);
-                List<JsonNode> finals = RealtimeProtocolTest.awaitQuiet(client);
+                List<JsonNode> finals = RealtimeProtocolTest.awaitQuiet(client, WAIT);
                 took = (System.nanoTime() - start) / 1_000_000;
                 assertTrue(client.events("error").isEmpty(), "errors: " + client.events("error"));
                 assertFalse(finals.isEmpty());
@@ -69,9 +67,7 @@ class FileUploadTest {
      */
     @Test
     void aClientAtThePaceOfSpeechThatTheRecognizerCannotFollowIsToldItIsOverloaded() throws Exception {
-        try (ParleyServer parley = ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY,
-                "parley.translation.targets", "", "parley.session.max-ahead-ms", "2000",
-                "parley.session.max-queued-audio-ms", "100"))) {
+        try (ParleyServer parley = parley(100)) {
             byte[] speech = LibriVox.get("0880").at(24000).pcm();
             try (RealtimeClient client = RealtimeClient.connect(parley.wsWithoutToken("/v1/realtime?intent=transcription"),
                     RealtimeProtocolTest.API_KEY)) {
@@ -93,6 +89,12 @@ class FileUploadTest {
                 assertTrue(ms < 2000, "the commit is answered at once: " + ms + " ms");
             }
         }
+    }
+
+    /** A Parley with the default burst bound (2 s ahead of real time) and a queue of {@code maxQueuedMs}. */
+    private static ParleyServer parley(int maxQueuedMs) throws Exception {
+        return ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY, "parley.translation.targets", "",
+                "parley.session.max-ahead-ms", "2000", "parley.session.max-queued-audio-ms", Integer.toString(maxQueuedMs)));
     }
 
     /** The per-channel totals of session.closed in the archive of the session with meta.upload = {@code upload}. */

@@ -3,6 +3,7 @@ package dev.parley.ingest.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.http.TlsSettings;
+import dev.parley.telephony.Archives;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.NodeClients;
 import dev.parley.testing.ParleyServer;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -171,11 +171,7 @@ class OpenAiNodeSdkTest {
     }
 
     private static Map<String, String> archived(String session) throws Exception {
-        List<JsonNode> lines = new ArrayList<>();
-        for (String line : Files.readAllLines(folder(session).resolve("transcript.jsonl"))) {
-            lines.add(JSON.readTree(line));
-        }
-        return finals(lines.stream(), session);
+        return finals(Archives.transcript(folder(session)).stream(), session);
     }
 
     private static Map<String, String> delivered(String session, int expected) throws Exception {
@@ -203,11 +199,9 @@ class OpenAiNodeSdkTest {
     }
 
     private static byte[] join(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
+        java.nio.ByteBuffer joined = java.nio.ByteBuffer.allocate(java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum());
+        java.util.Arrays.stream(parts).forEach(joined::put);
+        return joined.array();
     }
 
     private static byte[] speech(String id) throws Exception {

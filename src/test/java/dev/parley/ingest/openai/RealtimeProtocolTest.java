@@ -312,11 +312,16 @@ class RealtimeProtocolTest {
      * item announced is transcribed.
      */
     static List<JsonNode> awaitQuiet(RealtimeClient client) throws Exception {
+        return awaitQuiet(client, WAIT);
+    }
+
+    /** The same, waiting up to {@code wait}: a commit after a file sent at once is read once the file is (paced to real time). */
+    static List<JsonNode> awaitQuiet(RealtimeClient client, Duration wait) throws Exception {
         int before = client.size();
         client.send("{\"type\":\"input_audio_buffer.commit\",\"event_id\":\"evt_final_commit\"}");
         client.await(before, e -> "evt_final_commit".equals(e.path("error").path("event_id").asText())
-                || e.path("type").asText().equals("input_audio_buffer.committed"), WAIT);
-        long deadline = System.nanoTime() + WAIT.toNanos();
+                || e.path("type").asText().equals("input_audio_buffer.committed"), wait);
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             java.util.Set<String> open = new java.util.HashSet<>();
             client.events("input_audio_buffer.speech_started").forEach(e -> open.add(e.path("item_id").asText()));
