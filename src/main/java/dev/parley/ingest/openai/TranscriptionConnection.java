@@ -125,8 +125,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         }
     }
 
-    /** A client's commit on its way through the recognizer: its item, where it is, the client event. */
-    private record Commit(Item item, long atMs, String clientEventId) {
+    /** A client's commit on its way through the recognizer: its item, and where it is in the audio appended. */
+    private record Commit(Item item, long atMs) {
     }
 
     private final Map<Integer, Item> byUtterance = new HashMap<>();
@@ -295,7 +295,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         if (!config.vad()) {
             extend(item, item.latest);
         }
-        commits.add(new Commit(item, at, clientEventId));
+        commits.add(new Commit(item, at));
         channel.commit();
     }
 
