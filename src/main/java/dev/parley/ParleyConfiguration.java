@@ -14,6 +14,7 @@ import dev.parley.http.TlsSettings;
 import dev.parley.http.WebPage;
 import dev.parley.http.WebhookReplayEndpoint;
 import dev.parley.ingest.ListenComponent;
+import dev.parley.ingest.openai.ClientSecretsEndpoint;
 import dev.parley.ingest.openai.TranscriptionComponent;
 import dev.parley.metrics.MetricsService;
 import dev.parley.metrics.ParleyMeters;
@@ -139,6 +140,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         dev.parley.telephony.Telephony.register(context, config, http, sessions, recognizer, targets);
         context.addComponent("openai-realtime", new TranscriptionComponent(http, webSocketAuth, sessions,
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
+        ClientSecretsEndpoint.mount(http.router(), tokens, recognizer.name(), config.string("parley.listen.default-source", "en"));
         context.addComponent("realtime", new RealtimeComponent());
         EventConverters.register(context.getTypeConverterRegistry());
         EventsComponent events = new EventsComponent(sessions.events(), meters);

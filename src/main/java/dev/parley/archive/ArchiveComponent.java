@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * session's folder on {@code session.created}, appends events (and captions, and TTS WAVs), and
  * closes it after {@code session.closed}; {@code session.joined} rewrites {@code call.json} with the
  * session's metadata as it now is. {@code archive:audio} appends a frame of received audio, or
- * silence for a gap in the call's audio ({@link ParleyHeaders#AUDIO_GAP}).
+ * silence for a gap in the call's audio ({@link ParleyHeaders#AUDIO_GAP}); a frame for the recognizer only
+ * ({@link ParleyHeaders#AUDIO_FOR}) is not archived (it comes again, for the archive, or as silence).
  * Sessions that did not consent to recording are skipped, and everything when the archive is off.
  */
 public final class ArchiveComponent extends DefaultComponent {
@@ -131,8 +132,8 @@ public final class ArchiveComponent extends DefaultComponent {
 
     private void audio(CallSession session, Exchange exchange) {
         Open o = enabled && session.settings().record() ? openFor(session, true) : null;
-        if (o == null) {
-            return;
+        if (o == null || ParleyHeaders.FOR_RECOGNIZER.equals(exchange.getMessage().getHeader(ParleyHeaders.AUDIO_FOR))) {
+            return; // not yet: see ParleyHeaders.AUDIO_FOR
         }
         Long gap = exchange.getMessage().getHeader(ParleyHeaders.AUDIO_GAP, Long.class);
         if (gap != null) {

@@ -97,7 +97,15 @@ public abstract class WebSocketIngest extends DefaultConsumer {
 
     /** Sends one frame of a channel's audio down the route; a failure becomes an {@code internal} error of the session. */
     public void deliver(CallSession session, String channel, byte[] audio) {
-        send(session, audio, channel, null);
+        send(session, audio, channel, null, null);
+    }
+
+    /**
+     * Sends a frame down the route for one step only ({@link ParleyHeaders#AUDIO_FOR}): the
+     * recognizer, or the archive; {@code gap} (bytes, or null) makes it silence in the archive.
+     */
+    public void deliverFor(String step, CallSession session, String channel, byte[] audio, Long gap) {
+        send(session, audio, channel, gap, step);
     }
 
     /**
@@ -105,10 +113,10 @@ public abstract class WebSocketIngest extends DefaultConsumer {
      * bytes missing from {@code channel}, or from every channel when it is null.
      */
     public void deliverGap(CallSession session, String channel, long bytesPerChannel) {
-        send(session, new byte[0], channel, bytesPerChannel);
+        send(session, new byte[0], channel, bytesPerChannel, null);
     }
 
-    private void send(CallSession session, byte[] body, String channel, Long gap) {
+    private void send(CallSession session, byte[] body, String channel, Long gap, String step) {
         if (session.state() != CallSession.State.OPEN) {
             return;
         }
@@ -119,6 +127,7 @@ public abstract class WebSocketIngest extends DefaultConsumer {
             exchange.getMessage().setHeader(ParleyHeaders.SESSION_ID, session.id());
             exchange.getMessage().setHeader(ParleyHeaders.CHANNEL, channel);
             exchange.getMessage().setHeader(ParleyHeaders.AUDIO_GAP, gap);
+            exchange.getMessage().setHeader(ParleyHeaders.AUDIO_FOR, step);
             getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * dropped and says so ({@code overloaded}), rather than growing without bound or slowing the others.
  *
  * <p>{@link #commit()} and {@link #clear()} (manual turn detection) take effect in order with the
- * frames around them. A {@link #tap} sees the results the session's listener sees, after it.
+ * frames around them. A {@link #tap} sees the results the session's listener sees, just before it.
  */
 public final class RecognitionChannel {
 
@@ -52,6 +52,9 @@ public final class RecognitionChannel {
     private final RecognitionScheduler scheduler;
     private final ChannelListener listener;
     private volatile ChannelListener tap;
+    /** Set by {@link #appendOnly}: results are made append-only, and merged per commit if asked. */
+    private volatile AppendOnlyText appendOnly;
+    private volatile boolean segmentByCommit;
     private final long maxQueuedBytes;
     private final long maxAheadNanos;
     /**
@@ -186,13 +189,25 @@ public final class RecognitionChannel {
     }
 
     /**
-     * Adds a second listener that receives the results the session's listener receives, after it:
+     * Adds a second listener that receives the results the session's listener receives, just before it:
      * partials, finals, speech events, commits, clears and the end (not warnings and errors, which
      * reach the client as session events). An ingest endpoint that speaks another protocol than
      * Parley's events reads results here.
      */
     public void tap(ChannelListener tap) {
         this.tap = tap;
+    }
+
+    /**
+     * Makes this channel's results append-only ({@link AppendOnlyText}): each partial of an utterance
+     * extends the one before, and its final extends its last partial, for everyone (the session's
+     * events, the archive, the tap). With {@code segmentByCommit} an utterance is what was recognised
+     * between two {@link #commit commits}: its partials and its final come in one utterance, the
+     * final once the commit is reached. Called before the first frame.
+     */
+    public void appendOnly(boolean segmentByCommit) {
+        this.segmentByCommit = segmentByCommit;
+        this.appendOnly = new AppendOnlyText();
     }
 
     private boolean mark(Entry marker) {
@@ -360,11 +375,16 @@ public final class RecognitionChannel {
                 }
                 if (entry == Entry.CLEAR) {
                     stream.clear();
+                    withdraw();
                     each(l -> l.cleared(this));
                     continue;
                 }
                 if (entry == Entry.IDLE) {
-                    stream.idle(millisSinceAudio());
+                    // Stale while audio is queued behind it (a burst the recognizer is still working
+                    // through): there, no audio came only because it all came at once.
+                    if (queuedBytes.get() == 0) {
+                        stream.idle(millisSinceAudio());
+                    }
                     continue;
                 }
                 if (entry.audio() == null) {
@@ -425,6 +445,7 @@ public final class RecognitionChannel {
                 listener.error(this, "recognizer_failed", "Recognition failed on channel '" + name + "': "
                         + failure.getMessage());
             }
+            completeCommitted();
             each(l -> l.committed(this));
         });
     }
@@ -460,21 +481,73 @@ public final class RecognitionChannel {
         }
     }
 
-    /** Calls the session's listener, then the tap if there is one. */
+    /**
+     * Calls the tap if there is one, then the session's listener: a tap that names the utterance by
+     * the session's item id ({@code CallSession#itemId}) learns it before the session's final retires it.
+     */
     private void each(java.util.function.Consumer<ChannelListener> call) {
-        call.accept(listener);
         ChannelListener t = tap;
         if (t != null) {
             call.accept(t);
+        }
+        call.accept(listener);
+    }
+
+    // Per commit (segmentByCommit): what was recognised since the last commit, on the recognizer's thread.
+    private int commitUtterance;
+    private final StringBuilder committedText = new StringBuilder();
+    private long commitStartMs = -1;
+    private long commitEndMs = -1;
+
+    /** The commit was reached: with segmentByCommit, what was recognised since the last one is its final. */
+    private void completeCommitted() {
+        AppendOnlyText text = appendOnly;
+        if (text == null || !segmentByCommit) {
+            return;
+        }
+        int u = commitUtterance++;
+        String fin = text.complete(u, committedText.toString());
+        if (fin.isEmpty()) {
+            each(l -> l.noResult(this, u));
+        } else {
+            long start = Math.max(0, commitStartMs);
+            long end = Math.max(start, commitEndMs);
+            each(l -> l.complete(this, u, fin, start, end));
+        }
+        committedText.setLength(0);
+        commitStartMs = -1;
+        commitEndMs = -1;
+    }
+
+    /** The client withdrew the audio since the last commit: so is what was recognised in it. */
+    private void withdraw() {
+        AppendOnlyText text = appendOnly;
+        if (text != null && segmentByCommit) {
+            text.abandon(commitUtterance);
+            committedText.setLength(0);
+            commitStartMs = -1;
+            commitEndMs = -1;
         }
     }
 
     private final class StreamListener implements RecognitionListener {
         private final RecognitionChannel channel = RecognitionChannel.this;
+        /** Per utterance, when speech started and stopped: an append-only utterance with no final still ends. */
+        private final Map<Integer, long[]> spans = new java.util.HashMap<>();
 
         @Override
         public void partial(int utterance, String text) {
-            each(l -> l.partial(channel, utterance, text));
+            AppendOnlyText appending = appendOnly;
+            if (appending == null) {
+                each(l -> l.partial(channel, utterance, text));
+                return;
+            }
+            int u = segmentByCommit ? commitUtterance : utterance;
+            String merged = segmentByCommit && committedText.length() > 0 ? committedText + " " + text : text;
+            String given = appending.partial(u, merged);
+            if (given != null) {
+                each(l -> l.partial(channel, u, given));
+            }
         }
 
         @Override
@@ -486,26 +559,59 @@ public final class RecognitionChannel {
         public void complete(int utterance, String text, long startMs, long endMs, Confidence confidence) {
             long start = channelTime(startMs);
             long end = channelTime(endMs);
+            spans.remove(utterance);
             Confidence inChannel = confidence == null ? null : new Confidence(confidence.utterance(), confidence.words().stream()
                     .map(w -> new Confidence.Word(w.text(), channelTime(w.startMs()), channelTime(w.endMs()), w.confidence())).toList());
-            each(l -> l.complete(channel, utterance, text, start, end, inChannel));
+            AppendOnlyText appending = appendOnly;
+            if (appending != null && segmentByCommit) {
+                if (!text.isBlank()) {
+                    committedText.append(committedText.length() > 0 ? " " : "").append(text.trim());
+                }
+                commitStartMs = commitStartMs < 0 ? start : Math.min(commitStartMs, start);
+                commitEndMs = Math.max(commitEndMs, end);
+                return;
+            }
+            String fin = appending == null ? text : appending.complete(utterance, text);
+            // The words' confidences are the recognizer's words: kept only while the final is those words.
+            Confidence said = inChannel == null || fin.equals(text) ? inChannel : new Confidence(inChannel.utterance(), java.util.List.of());
+            each(l -> l.complete(channel, utterance, fin, start, end, said));
         }
 
         @Override
         public void speechStarted(int utterance, long atMs) {
             long at = channelTime(atMs);
-            each(l -> l.speechStarted(channel, utterance, at));
+            spans.put(utterance, new long[] {at, at});
+            int u = segmentByCommit ? commitUtterance : utterance;
+            each(l -> l.speechStarted(channel, u, at));
         }
 
         @Override
         public void speechStopped(int utterance, long atMs) {
             long at = channelTime(atMs);
-            each(l -> l.speechStopped(channel, utterance, at));
+            long[] span = spans.get(utterance);
+            if (span != null) {
+                span[1] = at;
+            }
+            int u = segmentByCommit ? commitUtterance : utterance;
+            each(l -> l.speechStopped(channel, u, at));
         }
 
         @Override
         public void noResult(int utterance) {
-            each(l -> l.noResult(channel, utterance));
+            long[] span = spans.remove(utterance);
+            AppendOnlyText appending = appendOnly;
+            if (appending != null && segmentByCommit) {
+                return;
+            }
+            String given = appending == null ? "" : appending.abandon(utterance);
+            if (given.isEmpty()) {
+                each(l -> l.noResult(channel, utterance));
+            } else {
+                // text already given must end in a final, or the client's item and the archive differ
+                long start = span == null ? 0 : span[0];
+                long end = span == null ? start : span[1];
+                each(l -> l.complete(channel, utterance, given, start, end));
+            }
         }
 
         @Override

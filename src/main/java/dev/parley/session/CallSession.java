@@ -347,6 +347,21 @@ public final class CallSession implements ChannelListener {
         emitClosed();
     }
 
+    /**
+     * The item id the events of a channel's utterance carry, made now if none of them was emitted yet:
+     * a protocol that names utterances itself (OpenAI's) shows the client the ids of the archive and
+     * the webhooks. Valid until the utterance's final or {@code noResult}.
+     */
+    public String itemId(RecognitionChannel channel, int utterance) {
+        return itemId(channel, utterance, false);
+    }
+
+    /** An utterance with no result keeps no item id (one may have been made for it: {@link #itemId(RecognitionChannel, int)}). */
+    @Override
+    public synchronized void noResult(RecognitionChannel channel, int utterance) {
+        openItems.remove(channel.name() + '/' + utterance);
+    }
+
     /** Item ids are unique across the session's channels; partial and final of an utterance share one. */
     private synchronized String itemId(RecognitionChannel channel, int utterance, boolean last) {
         String key = channel.name() + '/' + utterance;

@@ -21,6 +21,16 @@ public final class ParleyHeaders {
      * the recognizer's times step over.
      */
     public static final String AUDIO_GAP = "ParleyAudioGap";
+    /**
+     * Audio: which step the frame is for, when it is not for both: {@code recognizer} (heard now, archived
+     * once the client can no longer withdraw it) or {@code archive} (heard already). A client of OpenAI's
+     * protocol may clear audio it sent: that audio reaches the archive as silence, after the recognizer.
+     */
+    public static final String AUDIO_FOR = "ParleyAudioFor";
+    /** {@link #AUDIO_FOR}: for the recognizer only. */
+    public static final String FOR_RECOGNIZER = "recognizer";
+    /** {@link #AUDIO_FOR}: for the archive only. */
+    public static final String FOR_ARCHIVE = "archive";
 
     private ParleyHeaders() {
     }

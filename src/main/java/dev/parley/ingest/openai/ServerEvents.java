@@ -85,9 +85,18 @@ final class ServerEvents {
         return event("input_audio_buffer.cleared");
     }
 
-    /** {@code conversation.item.added}: the user's audio message, its transcript to come. */
+    /** {@code conversation.item.added}: the user's audio message, its transcript to come in its own events. */
     static ObjectNode itemAdded(String itemId, String previousItemId) {
-        ObjectNode e = event("conversation.item.added");
+        return item("conversation.item.added", itemId, previousItemId);
+    }
+
+    /** {@code conversation.item.done}: the committed audio message is final (its transcript follows). */
+    static ObjectNode itemDone(String itemId, String previousItemId) {
+        return item("conversation.item.done", itemId, previousItemId);
+    }
+
+    private static ObjectNode item(String type, String itemId, String previousItemId) {
+        ObjectNode e = event(type);
         putNullable(e, "previous_item_id", previousItemId);
         ObjectNode item = e.putObject("item");
         item.put("id", itemId);
@@ -95,9 +104,7 @@ final class ServerEvents {
         item.put("type", "message");
         item.put("status", "completed");
         item.put("role", "user");
-        ObjectNode content = item.putArray("content").addObject();
-        content.put("type", "input_audio");
-        content.putNull("transcript");
+        item.putArray("content").addObject().put("type", "input_audio");
         return e;
     }
 
@@ -115,7 +122,6 @@ final class ServerEvents {
         e.put("item_id", itemId);
         e.put("content_index", 0);
         e.put("transcript", transcript);
-        e.putNull("logprobs");
         ObjectNode usage = e.putObject("usage");
         usage.put("type", "duration");
         usage.put("seconds", Math.round(seconds * 1000) / 1000.0);

@@ -1,7 +1,6 @@
 package dev.parley.ingest.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.audio.AudioEncoding;
@@ -17,7 +16,11 @@ import java.util.TreeSet;
  * A transcription session's settings as the GA protocol describes them ({@code session.audio.input}:
  * format, transcription, turn detection, noise reduction; {@code include}), changed by
  * {@code session.update} and shown in {@code session.created}/{@code session.updated}. An update is
- * checked whole before any of it applies: a refused one changes nothing.
+ * checked whole before any of it applies: a refused one changes nothing. What is shown is what is
+ * applied: the model is Parley's recognizer whatever was asked for; a feature Parley lacks (log
+ * probabilities, noise reduction, a prompt, semantic VAD) is left out of the session and named in
+ * an error of its own ({@link #unsupported()}) while the rest of the update applies; VAD tuning
+ * (threshold, padding, silence) is the recognizer's own, so it is not echoed.
  */
 final class SessionConfig {
 
@@ -41,19 +44,26 @@ final class SessionConfig {
         }
     }
 
+    static final String UNSUPPORTED = "unsupported_feature";
+
     private String format = PCM;
-    private String model;
+    private final String model;
     private String language;
-    private String prompt = "";
     /** Null: no turn detection, the client commits. */
     private ObjectNode turnDetection;
-    private String noiseReduction;
-    private List<String> include = List.of();
+    /** What the last update asked for that Parley does not do: one error each. */
+    private final List<Refusal> unsupported = new ArrayList<>();
 
+    /** @param model the recognizer's name: the model that really transcribes */
     SessionConfig(String model, String language) {
         this.model = model;
         this.language = language;
         this.turnDetection = serverVad();
+    }
+
+    /** The features the last applied update asked for and Parley lacks, each as an error to send. */
+    List<Refusal> unsupported() {
+        return List.copyOf(unsupported);
     }
 
     /** Whether the service detects turns itself ({@code server_vad} or {@code semantic_vad}). */
@@ -102,12 +112,9 @@ final class SessionConfig {
                     "session.type");
         }
         String newFormat = format;
-        String newModel = model;
         String newLanguage = language;
-        String newPrompt = prompt;
         ObjectNode newTurn = turnDetection;
-        String newNoise = noiseReduction;
-        List<String> newInclude = include;
+        List<Refusal> lacking = new ArrayList<>();
 
         JsonNode audio = session.get("audio");
         JsonNode input = audio == null || audio.isNull() ? null : audio.get("input");
@@ -145,7 +152,6 @@ final class SessionConfig {
                     if (!m.isTextual() || m.asText().isBlank()) {
                         return Refusal.invalidType("session.audio.input.transcription.model", "a string", m);
                     }
-                    newModel = m.asText();
                 }
                 JsonNode l = tr.get("language");
                 if (l != null && !l.isNull()) {
@@ -163,7 +169,9 @@ final class SessionConfig {
                     if (!p.isTextual()) {
                         return Refusal.invalidType("session.audio.input.transcription.prompt", "a string", p);
                     }
-                    newPrompt = p.asText();
+                    if (!p.asText().isEmpty()) {
+                        lacking.add(lacks("a transcription prompt", "session.audio.input.transcription.prompt"));
+                    }
                 }
             }
             if (input.has("turn_detection")) {
@@ -171,24 +179,26 @@ final class SessionConfig {
                 if (td.isNull()) {
                     newTurn = null;
                 } else {
-                    Object checked = turnDetection(td);
-                    if (checked instanceof Refusal refusal) {
+                    Refusal refusal = checkTurnDetection(td);
+                    if (refusal != null) {
                         return refusal;
                     }
-                    newTurn = (ObjectNode) checked;
+                    if ("semantic_vad".equals(td.path("type").asText())) {
+                        lacking.add(lacks("semantic_vad (Parley's recognizer detects turns by voice activity: "
+                                + "server_vad applies)", "session.audio.input.turn_detection.type"));
+                    }
+                    newTurn = serverVad();
                 }
             }
             if (input.has("noise_reduction")) {
                 JsonNode nr = input.get("noise_reduction");
-                if (nr.isNull()) {
-                    newNoise = null;
-                } else {
+                if (!nr.isNull()) {
                     String t = nr.path("type").asText("");
                     if (!t.equals("near_field") && !t.equals("far_field")) {
                         return Refusal.invalidValue("Invalid value: '" + t + "'. Supported values are: 'near_field' "
                                 + "and 'far_field'.", "session.audio.input.noise_reduction.type");
                     }
-                    newNoise = t;
+                    lacking.add(lacks("noise reduction", "session.audio.input.noise_reduction"));
                 }
             }
         }
@@ -197,9 +207,13 @@ final class SessionConfig {
             if (!inc.isArray()) {
                 return Refusal.invalidType("session.include", "an array", inc);
             }
-            List<String> values = new ArrayList<>();
-            inc.forEach(v -> values.add(v.asText()));
-            newInclude = List.copyOf(values);
+            for (JsonNode v : inc) {
+                if (!"item.input_audio_transcription.logprobs".equals(v.asText())) {
+                    return Refusal.invalidValue("Invalid value: '" + v.asText() + "'. Supported values are: "
+                            + "'item.input_audio_transcription.logprobs'.", "session.include");
+                }
+                lacking.add(lacks("log probabilities (item.input_audio_transcription.logprobs)", "session.include"));
+            }
         }
         if (audioStarted && !newFormat.equals(format)) {
             return Refusal.invalidValue("The input audio format cannot change once audio has been appended (it is '"
@@ -210,48 +224,43 @@ final class SessionConfig {
                     + language + "'); open a new session for another language.",
                     "session.audio.input.transcription.language");
         }
+        if (audioStarted && (newTurn == null) != (turnDetection == null)) {
+            return Refusal.invalidValue("Turn detection cannot be turned on or off once audio has been appended; "
+                    + "open a new session for the other mode.", "session.audio.input.turn_detection");
+        }
         format = newFormat;
-        model = newModel;
         language = newLanguage;
-        prompt = newPrompt;
         turnDetection = newTurn;
-        noiseReduction = newNoise;
-        include = newInclude;
+        unsupported.clear();
+        unsupported.addAll(lacking);
         return null;
     }
 
-    /** The session object of {@code session.created} and {@code session.updated}. */
-    ObjectNode toJson(String sessionId, long expiresAt) {
+    private static Refusal lacks(String feature, String param) {
+        return new Refusal("invalid_request_error", UNSUPPORTED, "Parley does not support " + feature
+                + "; it is left out of the session and the rest of the update applies.", param);
+    }
+
+    /**
+     * The session object of {@code session.created} and {@code session.updated}: what applies, in the
+     * fields of the SDKs' transcription session type (which has no id, object or expiry).
+     */
+    ObjectNode toJson() {
         ObjectNode session = NODES.objectNode();
         session.put("type", "transcription");
-        session.put("object", "realtime.transcription_session");
-        session.put("id", sessionId);
-        session.put("expires_at", expiresAt);
         ObjectNode input = session.putObject("audio").putObject("input");
         ObjectNode f = input.putObject("format");
         f.put("type", format);
         if (PCM.equals(format)) {
             f.put("rate", PCM_RATE);
         }
-        if (noiseReduction == null) {
-            input.putNull("noise_reduction");
-        } else {
-            input.putObject("noise_reduction").put("type", noiseReduction);
-        }
         ObjectNode t = input.putObject("transcription");
         t.put("model", model);
         t.put("language", language);
-        t.put("prompt", prompt);
         if (turnDetection == null) {
             input.putNull("turn_detection");
         } else {
             input.set("turn_detection", turnDetection.deepCopy());
-        }
-        if (include.isEmpty()) {
-            session.putNull("include");
-        } else {
-            ArrayNode list = session.putArray("include");
-            include.forEach(list::add);
         }
         return session;
     }
@@ -259,55 +268,40 @@ final class SessionConfig {
     private static ObjectNode serverVad() {
         ObjectNode vad = NODES.objectNode();
         vad.put("type", "server_vad");
-        vad.put("threshold", 0.5);
-        vad.put("prefix_padding_ms", 300);
-        vad.put("silence_duration_ms", 500);
-        vad.putNull("idle_timeout_ms");
         return vad;
     }
 
-    /** A checked turn detection object, or the refusal. */
-    private static Object turnDetection(JsonNode td) {
+    /** Why a turn detection object is refused, or null if it is well formed. */
+    private static Refusal checkTurnDetection(JsonNode td) {
         String param = "session.audio.input.turn_detection";
         if (!td.isObject()) {
             return Refusal.invalidType(param, "an object or null", td);
         }
         String type = td.path("type").asText("");
-        ObjectNode out = NODES.objectNode();
         if (type.equals("server_vad")) {
-            ObjectNode base = serverVad();
             JsonNode threshold = td.get("threshold");
-            if (threshold != null && !threshold.isNull()) {
-                if (!threshold.isNumber() || threshold.asDouble() < 0 || threshold.asDouble() > 1) {
-                    return Refusal.invalidValue("Invalid 'threshold': expected a number from 0 to 1, got " + threshold + ".",
-                            param + ".threshold");
-                }
-                base.put("threshold", threshold.asDouble());
+            if (threshold != null && !threshold.isNull()
+                    && (!threshold.isNumber() || threshold.asDouble() < 0 || threshold.asDouble() > 1)) {
+                return Refusal.invalidValue("Invalid 'threshold': expected a number from 0 to 1, got " + threshold + ".",
+                        param + ".threshold");
             }
             for (String ms : List.of("prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms")) {
                 JsonNode v = td.get(ms);
-                if (v != null && !v.isNull()) {
-                    if (!v.canConvertToInt() || v.asInt() < 0) {
-                        return Refusal.invalidValue("Invalid '" + ms + "': expected a whole number of milliseconds, got "
-                                + v + ".", param + "." + ms);
-                    }
-                    base.put(ms, v.asInt());
+                if (v != null && !v.isNull() && (!v.canConvertToInt() || v.asInt() < 0)) {
+                    return Refusal.invalidValue("Invalid '" + ms + "': expected a whole number of milliseconds, got "
+                            + v + ".", param + "." + ms);
                 }
             }
-            out = base;
-        } else if (type.equals("semantic_vad")) {
-            out.put("type", "semantic_vad");
-            String eagerness = td.path("eagerness").asText("auto");
-            if (!Set.of("low", "medium", "high", "auto").contains(eagerness)) {
-                return Refusal.invalidValue("Invalid value: '" + eagerness + "'. Supported values are: 'low', 'medium', "
-                        + "'high', and 'auto'.", param + ".eagerness");
-            }
-            out.put("eagerness", eagerness);
-        } else {
-            return Refusal.invalidValue("Invalid value: '" + type + "'. Supported values are: 'server_vad' and "
-                    + "'semantic_vad'.", param + ".type");
+            return null;
         }
-        return out;
+        if (type.equals("semantic_vad")) {
+            String eagerness = td.path("eagerness").asText("auto");
+            return Set.of("low", "medium", "high", "auto").contains(eagerness) ? null : Refusal.invalidValue(
+                    "Invalid value: '" + eagerness + "'. Supported values are: 'low', 'medium', 'high', and 'auto'.",
+                    param + ".eagerness");
+        }
+        return Refusal.invalidValue("Invalid value: '" + type + "'. Supported values are: 'server_vad' and "
+                + "'semantic_vad'.", param + ".type");
     }
 
     private static String quoted(Set<String> values) {

@@ -8,6 +8,7 @@ import dev.parley.realtime.ChannelListener;
 import dev.parley.realtime.RecognitionChannel;
 import dev.parley.session.CallSession;
 import dev.parley.session.ClientConnection;
+import dev.parley.session.ParleyHeaders;
 import dev.parley.session.SessionEvent;
 import dev.parley.session.SessionRegistry;
 import dev.parley.session.SessionSettings;
@@ -17,7 +18,6 @@ import io.vertx.core.http.ServerWebSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.HashMap;
@@ -34,14 +34,20 @@ import java.util.Set;
  * come back through a {@link RecognitionChannel#tap tap} on its channel and become the protocol's
  * events. Every piece of state here lives on the connection's event loop.
  *
- * <p>With {@code server_vad} (or {@code semantic_vad}) each utterance the recognizer finds is an item:
- * {@code speech_started} when it begins, {@code speech_stopped}, {@code committed} and
- * {@code conversation.item.added} when it ends, then its transcript as a {@code delta} and
- * {@code completed}; a client's commit ends the utterance in progress when the recognizer reaches
- * it (or, in silence, commits an empty item). With {@code turn_detection: null} the client commits:
- * each commit is an item, committed at once, whose transcript is everything recognised in the audio
- * since the previous commit. Deltas only ever extend what was sent, and only once an item is
- * committed, as the service does. Buffer positions count the audio appended, in milliseconds.
+ * <p>The channel's results are append-only ({@link RecognitionChannel#appendOnly}): its partials only
+ * ever extend each other and its final extends its last partial, so the deltas are true increments,
+ * sent as the words become stable, and joined they are the {@code completed} transcript and the
+ * archive's and webhooks' final. Items are named by the session's own item ids
+ * ({@link CallSession#itemId}), the ids of the archive and the webhooks.
+ *
+ * <p>With {@code server_vad} each utterance the recognizer finds is an item: {@code speech_started}
+ * when it begins, its deltas while it is spoken, {@code speech_stopped}, {@code committed},
+ * {@code conversation.item.added} and {@code .done} when it ends, then {@code completed}; a client's
+ * commit is acknowledged at once, committing the utterance in progress (or, in silence, an empty
+ * item). With {@code turn_detection: null} the client commits: each commit is one item, here and in
+ * the archive and webhooks, committed at once, whose transcript is everything recognised in the
+ * audio since the previous commit; its deltas start at the commit. Buffer positions count the audio
+ * appended, in milliseconds.
  */
 final class TranscriptionConnection implements ClientConnection, ChannelListener {
 
@@ -49,6 +55,9 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String CHANNEL = "speaker";
     private static final long MIN_COMMIT_MS = 100;
+    private static final long MAX_UNARCHIVED_MS = 30_000;
+    /** Audio this far ahead of real time comes faster than speech: a file, or a burst. */
+    private static final long BURST_MS = 250;
     private static final List<String> CLIENT_EVENTS = List.of("session.update", "input_audio_buffer.append",
             "input_audio_buffer.commit", "input_audio_buffer.clear");
     /** Codes of Parley's {@code error} events that are about the client's own input. */
@@ -65,8 +74,6 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private final TranscriptionRequest request;
     private final boolean trusted;
     private final SessionConfig config;
-    private final String sessionId = ServerEvents.id("sess_");
-    private final long expiresAt;
 
     private Phase phase = Phase.CONFIGURING;
     private CallSession session;
@@ -75,6 +82,15 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private final ArrayDeque<String> held = new ArrayDeque<>();
     /** Audio appended but not yet sent to the recognizer, in frames: it waits while the recognizer asks for a pause. */
     private final ArrayDeque<byte[]> unrouted = new ArrayDeque<>();
+    /**
+     * Audio the recognizer has heard and the archive not yet, oldest first: the client may still clear
+     * it. It is archived at the commit that keeps it (the client's, or the end of an utterance), as
+     * silence when cleared, and anyway once it is older than {@link #MAX_UNARCHIVED_MS}.
+     */
+    private final ArrayDeque<byte[]> unarchived = new ArrayDeque<>();
+    private long unarchivedBytes;
+    /** Audio the archive has had, as audio or as silence, in the session's bytes. */
+    private long archivedBytes;
     /** Audio appended so far, in wire bytes (G.711: one a sample). */
     private long appendedBytes;
     /** Where the buffer was last committed or cleared, in milliseconds of audio appended. */
@@ -82,20 +98,35 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private int oddByte = -1;
     private long idleTimer = -1;
     private long pauseTimer = -1;
+    /** The client sent audio faster than speech and the recognizer has not caught up since: see {@link #mustWait}. */
+    private boolean fasterThanSpeech;
 
     // Items.
     private static final class Item {
-        final String id = ServerEvents.id("item_");
+        final String id;
         long startMs = -1;
         long endMs = -1;
         boolean announced;
         boolean committed;
         String sent = "";
         String latest = "";
+        /** Committed by the client: its transcript is complete once the recognizer has reached the commit. */
+        boolean awaitingCommit;
+        /** Its {@code completed}, held until then. */
+        ObjectNode completion;
+
+        Item(String id) {
+            this.id = id;
+        }
+
+        /** An item of the client's commit in silence: no utterance, so not in the archive. */
+        static Item empty() {
+            return new Item(ServerEvents.id("item_"));
+        }
     }
 
-    /** A client's commit on its way through the recognizer: its item, where it is, the client event. */
-    private record Commit(Item item, long atMs, String clientEventId) {
+    /** A client's commit on its way through the recognizer: its item, and where it is in the audio appended. */
+    private record Commit(Item item, long atMs) {
     }
 
     private final Map<Integer, Item> byUtterance = new HashMap<>();
@@ -104,9 +135,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private final ArrayDeque<Commit> commits = new ArrayDeque<>();
     /** The recognizer is at a commit and had an utterance in progress there: the commit ends it. */
     private boolean commitEndsUtterance;
-    private final StringBuilder manualText = new StringBuilder();
-    private long manualStartMs = -1;
-    private long manualEndMs = -1;
+    /** Commits sent to the channel: without turn detection, commit n is the channel's utterance n. */
+    private int manualCommits;
 
     TranscriptionConnection(TranscriptionConsumer consumer, ServerWebSocket ws, Context ctx, SessionRegistry sessions,
                             TranscriptionRequest request, String model, boolean trusted) {
@@ -118,7 +148,6 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         this.request = request;
         this.trusted = trusted;
         this.config = new SessionConfig(model, request.source());
-        this.expiresAt = Instant.now().plus(sessions.limits().maxDuration()).getEpochSecond();
     }
 
     /** On the event loop, right after the upgrade. */
@@ -134,8 +163,9 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         ws.binaryMessageHandler(b -> sendError("invalid_request_error", "invalid_value", "Binary frames are not part "
                 + "of this protocol: send audio as input_audio_buffer.append events with base64 audio.", null, null));
         ws.closeHandler(v -> onClosed());
-        ws.exceptionHandler(e -> LOG.debug("WebSocket error on {}: {}", sessionId, e.getMessage()));
-        send(ServerEvents.session("session.created", config.toJson(sessionId, expiresAt)));
+        ws.exceptionHandler(e -> LOG.debug("WebSocket error on {}: {}",
+                session == null ? "a session not yet open" : session.id(), e.getMessage()));
+        send(ServerEvents.session("session.created", config.toJson()));
         long idle = sessions.limits().idleTimeout().toMillis();
         idleTimer = vertx.setTimer(idle, id -> {
             idleTimer = -1;
@@ -210,7 +240,10 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             sendError(refusal.type(), refusal.code(), refusal.message(), refusal.param(), clientEventId);
             return;
         }
-        send(ServerEvents.session("session.updated", config.toJson(sessionId, expiresAt)));
+        send(ServerEvents.session("session.updated", config.toJson()));
+        for (SessionConfig.Refusal lacking : config.unsupported()) {
+            sendError(lacking.type(), lacking.code(), lacking.message(), lacking.param(), clientEventId);
+        }
     }
 
     private void append(JsonNode event, String clientEventId) {
@@ -247,12 +280,22 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             commitEmpty(at, clientEventId);
             return;
         }
-        Item item = new Item();
-        if (!config.vad()) {
-            commitItem(item); // the service commits at once; the transcript follows
-            committedToMs = at;
+        // Acknowledged at once, as the service does; the transcript follows when the recognizer reaches it.
+        Item item;
+        if (config.vad()) {
+            item = byUtterance.values().stream().filter(i -> i.announced && !i.committed).findFirst().orElseGet(Item::empty);
+        } else {
+            int utterance = manualCommits++;
+            item = byUtterance.computeIfAbsent(utterance, u -> new Item(session.itemId(channel, u)));
         }
-        commits.add(new Commit(item, at, clientEventId));
+        archiveUpTo(Long.MAX_VALUE);
+        commitItem(item);
+        item.awaitingCommit = true;
+        committedToMs = at;
+        if (!config.vad()) {
+            extend(item, item.latest);
+        }
+        commits.add(new Commit(item, at));
         channel.commit();
     }
 
@@ -271,7 +314,11 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         committedToMs = appendedMs();
         oddByte = -1;
         if (phase == Phase.OPEN) {
+            withdrawUnarchived();
             channel.clear();
+            if (!config.vad()) {
+                byUtterance.remove(manualCommits); // what was recognised since the last commit is withdrawn
+            }
         }
         send(ServerEvents.cleared());
     }
@@ -305,6 +352,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             }
             channel = session.channels().iterator().next();
             channel.tap(this);
+            channel.appendOnly(!config.vad());
             phase = Phase.OPEN;
             feed(first);
             drainHeld();
@@ -342,12 +390,23 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     }
 
     /**
-     * True while the recognizer is more than 1/{@code fraction} of its queue behind, or the audio more
-     * than 1/{@code fraction} of its bound ahead of real time.
+     * True while the client's audio is a burst to take at the pace of real time: more than
+     * 1/{@code fraction} of its bound ahead of real time or, once it has sent faster than speech (a
+     * file), while the recognizer is more than 1/{@code fraction} of its queue behind (until it catches
+     * up). A client sending at the pace of speech is never held back (its commits would wait behind its
+     * audio): if the recognizer falls behind it, the channel drops audio and the client gets an
+     * {@code error} {@code overloaded}, as on {@code /v1/listen}.
      */
     private boolean mustWait(int fraction) {
-        return channel.queuedMillis() > sessions.limits().maxQueuedAudio().toMillis() / fraction
-                || channel.aheadMillis() > sessions.limits().maxAhead().toMillis() / fraction;
+        long ahead = channel.aheadMillis();
+        long queued = channel.queuedMillis();
+        long maxQueued = sessions.limits().maxQueuedAudio().toMillis();
+        if (ahead > BURST_MS) {
+            fasterThanSpeech = true;
+        } else if (queued < maxQueued / 4) {
+            fasterThanSpeech = false;
+        }
+        return ahead > sessions.limits().maxAhead().toMillis() / fraction || fasterThanSpeech && queued > maxQueued / fraction;
     }
 
     /** PCM16 arrives as bytes: a sample split across two appends is put back together. */
@@ -368,15 +427,50 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
 
     private void route(byte[] frame) {
         if (frame.length > 0) {
-            consumer.deliver(session, CHANNEL, frame);
+            consumer.deliverFor(ParleyHeaders.FOR_RECOGNIZER, session, CHANNEL, frame, null);
+            unarchived.add(frame);
+            unarchivedBytes += frame.length;
+            long bound = session.settings().format().bytesFor(MAX_UNARCHIVED_MS);
+            if (unarchivedBytes > bound) {
+                archiveUpTo(archivedBytes + unarchivedBytes - bound);
+            }
+        }
+    }
+
+    /** Archives the audio heard up to {@code bytes} of the session's audio (in whole samples). */
+    private void archiveUpTo(long bytes) {
+        int sample = session.settings().format().encoding().bytesPerSample();
+        while (archivedBytes < bytes && !unarchived.isEmpty()) {
+            byte[] frame = unarchived.poll();
+            long room = (bytes - archivedBytes) / sample * sample;
+            if (room <= 0) {
+                unarchived.addFirst(frame);
+                return;
+            }
+            if (frame.length > room) {
+                unarchived.addFirst(java.util.Arrays.copyOfRange(frame, (int) room, frame.length));
+                frame = java.util.Arrays.copyOf(frame, (int) room);
+            }
+            unarchivedBytes -= frame.length;
+            archivedBytes += frame.length;
+            consumer.deliverFor(ParleyHeaders.FOR_ARCHIVE, session, CHANNEL, frame, null);
+        }
+    }
+
+    /** The client cleared the buffer: what the archive has not had of it, it gets as silence (times stay the call's). */
+    private void withdrawUnarchived() {
+        if (unarchivedBytes > 0) {
+            consumer.deliverFor(ParleyHeaders.FOR_ARCHIVE, session, CHANNEL, new byte[0], unarchivedBytes);
+            archivedBytes += unarchivedBytes;
+            unarchived.clear();
+            unarchivedBytes = 0;
         }
     }
 
     /**
      * A client may send audio faster than real time (a file): rather than let the channel drop it,
-     * hold it and stop reading the socket while the recognizer is more than half its queue behind, or
-     * the audio more than half its bound ahead of real time ({@code parley.session.max-ahead-ms}): a
-     * file is recognised at the pace of real time plus that burst, and nothing of it is dropped.
+     * hold it and stop reading the socket while it is a burst ({@link #mustWait}): a file is recognised
+     * at the pace of real time plus that burst, and nothing of it is dropped.
      */
     private void applyBackpressure() {
         if (pauseTimer >= 0 || unrouted.isEmpty() && !mustWait(2)) {
@@ -402,6 +496,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         Phase was = phase;
         phase = Phase.ENDED;
         if (session != null && was != Phase.ENDED) {
+            archiveUpTo(Long.MAX_VALUE); // what the client sent and did not clear
             session.end("client_closed", 1000);
         }
     }
@@ -432,24 +527,35 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
 
     // ---- ChannelListener (tap): results, on the worker; handled on the event loop ----
 
+    // The tap hears each result just before the session does: the item id is asked for here, on the
+    // worker, while the session still holds it.
+
     @Override
     public void speechStarted(RecognitionChannel ch, int utterance, long atMs) {
-        ctx.runOnContext(v -> onSpeechStarted(utterance, atMs));
+        if (config.vad()) {
+            String id = session.itemId(ch, utterance);
+            ctx.runOnContext(v -> onSpeechStarted(utterance, id, atMs));
+        }
     }
 
     @Override
     public void speechStopped(RecognitionChannel ch, int utterance, long atMs) {
-        ctx.runOnContext(v -> onSpeechStopped(utterance, atMs));
+        if (config.vad()) {
+            String id = session.itemId(ch, utterance);
+            ctx.runOnContext(v -> onSpeechStopped(utterance, id, atMs));
+        }
     }
 
     @Override
     public void partial(RecognitionChannel ch, int utterance, String text) {
-        ctx.runOnContext(v -> onPartial(utterance, text));
+        String id = session.itemId(ch, utterance);
+        ctx.runOnContext(v -> onPartial(utterance, id, text));
     }
 
     @Override
     public void complete(RecognitionChannel ch, int utterance, String text, long startMs, long endMs) {
-        ctx.runOnContext(v -> onComplete(utterance, text, startMs, endMs));
+        String id = session.itemId(ch, utterance);
+        ctx.runOnContext(v -> onComplete(utterance, id, text, startMs, endMs));
     }
 
     @Override
@@ -468,11 +574,6 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     }
 
     @Override
-    public void cleared(RecognitionChannel ch) {
-        ctx.runOnContext(v -> resetManual());
-    }
-
-    @Override
     public void warning(RecognitionChannel ch, String code, String message) {
         // reaches the client through the session's events (ignored there: the protocol has no warnings)
     }
@@ -486,75 +587,69 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     public void finished(RecognitionChannel ch) {
     }
 
-    private void onSpeechStarted(int utterance, long atMs) {
-        if (!config.vad()) {
-            return;
-        }
-        Item item = new Item();
-        byUtterance.put(utterance, item);
-        announce(item, atMs);
+    private void onSpeechStarted(int utterance, String id, long atMs) {
+        announce(byUtterance.computeIfAbsent(utterance, u -> new Item(id)), atMs);
     }
 
-    private void onSpeechStopped(int utterance, long atMs) {
-        if (!config.vad()) {
-            return;
-        }
-        Item item = byUtterance.computeIfAbsent(utterance, u -> new Item());
+    private void onSpeechStopped(int utterance, String id, long atMs) {
+        Item item = byUtterance.computeIfAbsent(utterance, u -> new Item(id));
         announce(item, atMs);
         if (commitEndsUtterance && !item.committed) {
             // Ended by the client's commit, not by silence: the service answers with committed only.
             item.endMs = atMs;
             commitItem(item);
-            extend(item, item.latest);
         } else {
             stop(item, atMs);
         }
         committedToMs = Math.max(committedToMs, atMs);
+        if (phase == Phase.OPEN) {
+            archiveUpTo(session.settings().format().bytesFor(atMs)); // committed by the VAD: the client cannot clear it now
+        }
     }
 
-    private void onPartial(int utterance, String text) {
-        if (!config.vad()) {
-            return;
-        }
-        Item item = byUtterance.computeIfAbsent(utterance, u -> new Item());
+    /** Text as the words become stable: live while spoken with turn detection, from the commit without it. */
+    private void onPartial(int utterance, String id, String text) {
+        Item item = byUtterance.computeIfAbsent(utterance, u -> new Item(id));
         item.latest = text;
-        if (item.committed) {
+        if (config.vad() ? item.announced : item.committed) {
             extend(item, text);
         }
     }
 
-    private void onComplete(int utterance, String text, long startMs, long endMs) {
-        if (!config.vad()) {
-            if (manualText.length() > 0) {
-                manualText.append(' ');
-            }
-            manualText.append(text);
-            manualStartMs = manualStartMs < 0 ? startMs : Math.min(manualStartMs, startMs);
-            manualEndMs = Math.max(manualEndMs, endMs);
-            return;
-        }
+    private void onComplete(int utterance, String id, String text, long startMs, long endMs) {
         Item item = byUtterance.remove(utterance);
         if (item == null) {
-            item = new Item();
+            item = new Item(id);
         }
-        announce(item, startMs);
-        stop(item, endMs);
+        if (config.vad()) {
+            announce(item, startMs);
+            stop(item, endMs);
+        }
         extend(item, text);
-        send(ServerEvents.completed(item.id, text, Math.max(0, endMs - startMs) / 1000.0));
+        complete(item, ServerEvents.completed(item.id, text, Math.max(0, endMs - startMs) / 1000.0));
     }
 
     private void onNoResult(int utterance) {
         Item item = byUtterance.remove(utterance);
         if (item != null && item.committed) {
-            send(ServerEvents.completed(item.id, "", item.endMs > item.startMs ? (item.endMs - item.startMs) / 1000.0 : 0));
+            complete(item, ServerEvents.completed(item.id, "", item.endMs > item.startMs ? (item.endMs - item.startMs) / 1000.0 : 0));
+        }
+    }
+
+    /** Sends an item's {@code completed}, or holds it until the recognizer reaches the client's commit of it. */
+    private void complete(Item item, ObjectNode completed) {
+        if (item.awaitingCommit) {
+            item.completion = completed;
+        } else {
+            send(completed);
         }
     }
 
     /**
-     * The recognizer reached a client's commit. Without turn detection the committed item's transcript
-     * is what was recognised since the previous commit. With it, the commit ended the utterance in
-     * progress (which came with its own speech_stopped and item), or commits the silence since the
-     * last utterance as an empty item, or (less than 100 ms of it) is refused, as the service would.
+     * The recognizer reached a client's commit, which was acknowledged when it came: everything before
+     * it is recognised, so the committed item's transcript is complete (the final of the utterance it
+     * ended, held till now, or an empty one for an item committed in silence), and it comes after
+     * every item that audio held.
      */
     private void onCommitted() {
         Commit commit = commits.poll();
@@ -562,30 +657,16 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             return;
         }
         Item item = commit.item();
-        if (item.committed) {
-            String text = manualText.toString();
-            double seconds = manualEndMs > manualStartMs && manualStartMs >= 0 ? (manualEndMs - manualStartMs) / 1000.0 : 0;
-            resetManual();
-            extend(item, text);
-            send(ServerEvents.completed(item.id, text, seconds));
-        } else if (!commitEndsUtterance) {
-            if (commit.atMs() - committedToMs < MIN_COMMIT_MS) {
-                commitEmpty(commit.atMs(), commit.clientEventId());
-            } else {
-                item.startMs = committedToMs;
-                item.endMs = commit.atMs();
-                commitItem(item);
-                send(ServerEvents.completed(item.id, "", 0));
-            }
+        item.awaitingCommit = false;
+        if (item.completion != null) {
+            send(item.completion);
+        } else {
+            // nothing recognised for it (or not yet: it is the recognizer's, then, and its text so far is all)
+            byUtterance.values().remove(item);
+            send(ServerEvents.completed(item.id, item.sent, 0));
         }
         committedToMs = Math.max(committedToMs, commit.atMs());
         commitEndsUtterance = false;
-    }
-
-    private void resetManual() {
-        manualText.setLength(0);
-        manualStartMs = -1;
-        manualEndMs = -1;
     }
 
     private boolean speaking() {
@@ -613,6 +694,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         item.committed = true;
         send(ServerEvents.committed(item.id, previousItemId));
         send(ServerEvents.itemAdded(item.id, previousItemId));
+        send(ServerEvents.itemDone(item.id, previousItemId));
         previousItemId = item.id;
     }
 

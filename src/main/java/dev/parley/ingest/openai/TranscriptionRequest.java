@@ -9,10 +9,11 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The query of a {@code /v1/realtime} upgrade, checked before it is accepted: {@code intent} must be
- * {@code transcription}; Parley's own {@code targets}, {@code record} and {@code meta.*} work as on
- * {@code /v1/listen}; {@code token} is for authentication; anything else (such as {@code model}) is
- * ignored, as clients written for the service may add it.
+ * The query of a {@code /v1/realtime} upgrade, checked before it is accepted: {@code intent=transcription},
+ * or a {@code model} without an intent (the official SDKs always connect to {@code /realtime?model=...}),
+ * opens a transcription session whatever the model (Parley's recognizer transcribes); another intent is
+ * refused. Parley's own {@code targets}, {@code record} and {@code meta.*} work as on {@code /v1/listen};
+ * {@code token} is for authentication; anything else is ignored, as clients written for the service may add it.
  */
 record TranscriptionRequest(String source, List<String> targets, boolean record, Map<String, String> metadata) {
 
@@ -34,9 +35,10 @@ record TranscriptionRequest(String source, List<String> targets, boolean record,
             }
         }
         String intent = first(query, "intent", null);
-        if (!"transcription".equals(intent)) {
-            throw new Invalid("Parley serves transcription sessions only: connect to /v1/realtime?intent=transcription"
-                    + (intent == null ? "." : " (got intent '" + ClientText.shorten(intent, 24) + "')."));
+        if (intent != null && !"transcription".equals(intent) || intent == null && !query.containsKey("model")) {
+            throw new Invalid("Parley serves transcription sessions only: connect to /v1/realtime?intent=transcription "
+                    + "or /v1/realtime?model=<any model>" + (intent == null ? "." : " (got intent '"
+                    + ClientText.shorten(intent, 24) + "')."));
         }
         List<String> targets = defaults.targets();
         if (query.containsKey("targets")) {

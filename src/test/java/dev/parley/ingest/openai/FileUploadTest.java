@@ -32,9 +32,7 @@ class FileUploadTest {
 
     @Test
     void aFileSentFasterThanRealTimeIsPacedAndRecognisedWhole() throws Exception {
-        try (ParleyServer parley = ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY,
-                "parley.translation.targets", "", "parley.session.max-ahead-ms", "2000",
-                "parley.session.max-queued-audio-ms", "3000"))) {
+        try (ParleyServer parley = parley(3000)) {
             byte[] first = LibriVox.get("0870").at(24000).pcm();
             ByteArrayOutputStream rest = new ByteArrayOutputStream();
             rest.writeBytes(LibriVox.get("0890").at(24000).pcm());
@@ -47,7 +45,7 @@ class FileUploadTest {
                 long start = System.nanoTime();
                 client.append(first);
                 client.stream(rest.toByteArray(), 4800);
-                List<JsonNode> finals = RealtimeProtocolTest.awaitQuiet(client);
+                List<JsonNode> finals = RealtimeProtocolTest.awaitQuiet(client, WAIT);
                 took = (System.nanoTime() - start) / 1_000_000;
                 assertTrue(client.events("error").isEmpty(), "errors: " + client.events("error"));
                 assertFalse(finals.isEmpty());
@@ -59,6 +57,44 @@ class FileUploadTest {
             assertEquals(first.length + rest.size(), audio.path("bytes").asLong(), "every byte recognised");
             assertTrue(took >= audioMs - 2000 - 500, "paced to real time plus the burst: " + took + " ms for " + audioMs + " ms");
         }
+    }
+
+    /**
+     * A client at the pace of speech is not held back when the recognizer cannot follow it (here: a
+     * queue of 100 ms, and half-second appends): its audio is dropped and it is told so with the
+     * service's {@code error} shape, code {@code overloaded}, as {@code /v1/listen} tells its clients;
+     * its commit is still answered at once.
+     */
+    @Test
+    void aClientAtThePaceOfSpeechThatTheRecognizerCannotFollowIsToldItIsOverloaded() throws Exception {
+        try (ParleyServer parley = parley(100)) {
+            byte[] speech = LibriVox.get("0880").at(24000).pcm();
+            try (RealtimeClient client = RealtimeClient.connect(parley.wsWithoutToken("/v1/realtime?intent=transcription"),
+                    RealtimeProtocolTest.API_KEY)) {
+                client.await("session.created", WAIT);
+                for (int off = 0; off < speech.length; off += 24000) {
+                    client.append(java.util.Arrays.copyOfRange(speech, off, Math.min(speech.length, off + 24000)));
+                    Thread.sleep(500);
+                }
+                JsonNode error = client.await("error", WAIT).path("error");
+                assertEquals("overloaded", error.path("code").asText(), error.toString());
+                assertEquals("server_error", error.path("type").asText());
+                assertTrue(error.has("message") && error.has("param") && error.has("event_id"), error.toString());
+                int before = client.size();
+                long sent = System.nanoTime();
+                client.send("{\"type\":\"input_audio_buffer.commit\",\"event_id\":\"late\"}");
+                client.await(before, e -> e.path("type").asText().equals("input_audio_buffer.committed")
+                        || "late".equals(e.path("error").path("event_id").asText()), WAIT);
+                long ms = (System.nanoTime() - sent) / 1_000_000;
+                assertTrue(ms < 2000, "the commit is answered at once: " + ms + " ms");
+            }
+        }
+    }
+
+    /** A Parley with the default burst bound (2 s ahead of real time) and a queue of {@code maxQueuedMs}. */
+    private static ParleyServer parley(int maxQueuedMs) throws Exception {
+        return ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY, "parley.translation.targets", "",
+                "parley.session.max-ahead-ms", "2000", "parley.session.max-queued-audio-ms", Integer.toString(maxQueuedMs)));
     }
 
     /** The per-channel totals of session.closed in the archive of the session with meta.upload = {@code upload}. */

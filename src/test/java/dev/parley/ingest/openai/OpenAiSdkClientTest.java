@@ -142,6 +142,7 @@ class OpenAiSdkClientTest {
         if (e.isInputAudioBufferSpeechStopped()) return "input_audio_buffer.speech_stopped";
         if (e.isInputAudioBufferCommitted()) return "input_audio_buffer.committed";
         if (e.isConversationItemAdded()) return "conversation.item.added";
+        if (e.isConversationItemDone()) return "conversation.item.done";
         if (e.isConversationItemInputAudioTranscriptionDelta()) return "conversation.item.input_audio_transcription.delta";
         if (e.isConversationItemInputAudioTranscriptionCompleted()) return "conversation.item.input_audio_transcription.completed";
         if (e.isError()) return "error";
@@ -180,12 +181,12 @@ class OpenAiSdkClientTest {
                 sendWhenReady(session.connection, RealtimeClientEvent.ofInputAudioBufferAppend(
                         InputAudioBufferAppendEvent.builder().audio(Base64.getEncoder().encodeToString(chunk)).build()));
             }
+            int before = session.events.size();
             sendWhenReady(session.connection, RealtimeClientEvent.ofInputAudioBufferCommit(InputAudioBufferCommitEvent.builder()
                     .eventId("sdk_final_commit").build()));
-            // The service answers the commit once it has taken all the audio before it: with an error
-            // (too little audio since the last item) or the committed item of the silence at the end.
-            session.await(e -> e.isError() && e.asError().error().eventId().orElse("").equals("sdk_final_commit")
-                    || e.isInputAudioBufferCommitted() && !announced(session).contains(e.asInputAudioBufferCommitted().itemId()));
+            // Answered at once, as the service does: an error (too little audio since the last item) or the committed item.
+            session.await(e -> session.events.indexOf(e) >= before && (e.isInputAudioBufferCommitted()
+                    || e.isError() && e.asError().error().eventId().orElse("").equals("sdk_final_commit")));
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (pending(session) > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
@@ -199,6 +200,16 @@ class OpenAiSdkClientTest {
             session.events.forEach(e -> types.add(typeOf(e)));
             List<String> errors = session.events.stream().filter(RealtimeServerEvent::isError)
                     .map(e -> e.asError().error().message()).toList();
+            for (RealtimeServerEvent completed : session.events) {
+                if (completed.isConversationItemInputAudioTranscriptionCompleted()) {
+                    String item = completed.asConversationItemInputAudioTranscriptionCompleted().itemId();
+                    String deltas = session.events.stream().filter(RealtimeServerEvent::isConversationItemInputAudioTranscriptionDelta)
+                            .map(RealtimeServerEvent::asConversationItemInputAudioTranscriptionDelta)
+                            .filter(d -> d.itemId().equals(item)).map(d -> d.delta().orElse("")).collect(Collectors.joining());
+                    assertEquals(completed.asConversationItemInputAudioTranscriptionCompleted().transcript(), deltas,
+                            "the deltas of " + item + " are increments of its transcript");
+                }
+            }
             return new Result(recording, transcripts, types, new ArrayList<>(session.invalid), errors);
         }
     }
@@ -217,11 +228,6 @@ class OpenAiSdkClientTest {
                 Thread.sleep(10);
             }
         }
-    }
-
-    private static Set<String> announced(SdkSession session) {
-        return session.events.stream().filter(RealtimeServerEvent::isInputAudioBufferSpeechStarted)
-                .map(e -> e.asInputAudioBufferSpeechStarted().itemId()).collect(Collectors.toSet());
     }
 
     private static long pending(SdkSession session) {
@@ -255,8 +261,8 @@ class OpenAiSdkClientTest {
             assertTrue(result.invalid().isEmpty(), "the SDK rejected events: " + result.invalid());
             assertTrue(result.errors().isEmpty(), "errors: " + result.errors());
             assertTrue(result.types().containsAll(List.of("session.created", "session.updated",
-                    "input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped", "input_audio_buffer.committed",
-                    "conversation.item.added", "conversation.item.input_audio_transcription.delta",
+                    "input_audio_buffer.speech_started", "input_audio_buffer.committed",
+                    "conversation.item.added", "conversation.item.done", "conversation.item.input_audio_transcription.delta",
                     "conversation.item.input_audio_transcription.completed")), result.types().toString());
             assertTrue(!result.types().contains("other"), result.types().toString());
         }

@@ -78,7 +78,12 @@ class RealtimeProtocolTest {
         assertEquals(401, refusedWith(uri(), "parley-wrong-api-key-000000000"), "a wrong key");
         assertEquals(401, refusedWith(parley.wsWithoutToken("/v1/realtime?intent=transcription&token=" + API_KEY), null),
                 "an API key in the query, where logs keep URLs");
-        assertEquals(400, refusedWith(parley.wsWithoutToken("/v1/realtime"), API_KEY), "no intent");
+        assertEquals(400, refusedWith(parley.wsWithoutToken("/v1/realtime"), API_KEY), "neither intent nor model");
+        assertEquals(400, refusedWith(parley.wsWithoutToken("/v1/realtime?intent=conversation"), API_KEY), "another intent");
+        // The URL the official SDKs build: a model, no intent; a realtime model is served as transcription.
+        try (RealtimeClient client = RealtimeClient.connect(parley.wsWithoutToken("/v1/realtime?model=gpt-realtime"), API_KEY)) {
+            assertEquals("transcription", client.await("session.created", WAIT).path("session").path("type").asText());
+        }
 
         // A Parley token from /api/realtime-token, as a browser gets one: good for one connection.
         URI withToken = parley.ws("/v1/realtime?intent=transcription");
@@ -93,14 +98,18 @@ class RealtimeProtocolTest {
     }
 
     @Test
-    void theSessionStartsAsTheServiceDescribesItAndTakesUpdates() throws Exception {
+    void theSessionShowsWhatAppliesAndNamesWhatParleyLacks() throws Exception {
         try (RealtimeClient client = connect()) {
             JsonNode created = client.events().get(0);
             assertEquals("session.created", created.path("type").asText());
             assertTrue(created.path("event_id").asText().startsWith("event_"));
             JsonNode session = created.path("session");
             assertEquals("transcription", session.path("type").asText());
-            assertTrue(session.path("id").asText().startsWith("sess_"));
+            assertEquals("pocketsphinx", session.path("audio").path("input").path("transcription").path("model").asText(),
+                    "the engine that transcribes");
+            for (String absent : List.of("id", "object", "expires_at", "include")) {
+                assertFalse(session.has(absent), absent + " is not in the SDKs' transcription session type: " + session);
+            }
             assertEquals("audio/pcm", session.path("audio").path("input").path("format").path("type").asText());
             assertEquals(24000, session.path("audio").path("input").path("format").path("rate").asInt());
             assertEquals("server_vad", session.path("audio").path("input").path("turn_detection").path("type").asText());
@@ -110,13 +119,36 @@ class RealtimeProtocolTest {
                     + "\"turn_detection\":{\"type\":\"server_vad\",\"threshold\":0.6,\"silence_duration_ms\":700},"
                     + "\"noise_reduction\":{\"type\":\"near_field\"}}}}}");
             JsonNode input = client.await("session.updated", WAIT).path("session").path("audio").path("input");
-            assertEquals("gpt-4o-transcribe", input.path("transcription").path("model").asText());
-            assertEquals("Austen", input.path("transcription").path("prompt").asText());
-            assertEquals(0.6, input.path("turn_detection").path("threshold").asDouble());
-            assertEquals(700, input.path("turn_detection").path("silence_duration_ms").asInt());
-            assertEquals(300, input.path("turn_detection").path("prefix_padding_ms").asInt());
-            assertEquals("near_field", input.path("noise_reduction").path("type").asText());
+            assertEquals("pocketsphinx", input.path("transcription").path("model").asText(), "not the model asked for");
+            assertEquals("en", input.path("transcription").path("language").asText());
+            assertFalse(input.path("transcription").has("prompt"), "a prompt is not applied: " + input);
+            assertFalse(input.has("noise_reduction"), "noise reduction is not applied: " + input);
+            assertEquals(List.of("type"), iterable(input.path("turn_detection").fieldNames()),
+                    "the recognizer's own VAD tuning applies, not the one asked for: " + input);
+            List<String> lacking = List.of("session.audio.input.transcription.prompt", "session.audio.input.noise_reduction");
+            for (String param : lacking) {
+                JsonNode error = client.await(e -> e.path("type").asText().equals("error")
+                        && e.path("error").path("param").asText().equals(param), WAIT).path("error");
+                assertEquals("unsupported_feature", error.path("code").asText(), error.toString());
+            }
+
+            client.send("{\"type\":\"session.update\",\"event_id\":\"logprobs\",\"session\":{\"type\":\"transcription\","
+                    + "\"include\":[\"item.input_audio_transcription.logprobs\"]}}");
+            JsonNode logprobs = client.await(e -> e.path("type").asText().equals("error")
+                    && e.path("error").path("event_id").asText().equals("logprobs"), WAIT).path("error");
+            assertEquals("session.include", logprobs.path("param").asText());
+            assertTrue(logprobs.path("message").asText().contains("logprobs"), logprobs.toString());
+            Thread.sleep(300);
+            assertEquals(1, client.events().stream().filter(e -> e.path("error").path("event_id").asText().equals("logprobs"))
+                    .count(), "one error for the feature");
+            assertFalse(client.events("session.updated").get(1).path("session").has("include"));
         }
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> names) {
+        List<String> out = new java.util.ArrayList<>();
+        names.forEachRemaining(out::add);
+        return out;
     }
 
     /** Sends one bad client event; returns the error it got, and checks the session goes on. */
@@ -248,8 +280,9 @@ class RealtimeProtocolTest {
             double wer = WordErrorRate.of(recording.transcript(), heard);
             System.out.printf("mu-law 8 kHz, %s: %s (WER %.2f)%n", recording.id(), heard, wer);
             // One short telephone-band sentence: the corpus bound (0.40) is checked elsewhere; this
-            // checks the mu-law path carries the speech.
-            assertTrue(wer <= 0.60, "WER " + wer + ": " + heard);
+            // checks the mu-law path carries the speech. Its final keeps the words given as deltas
+            // (docs/openai-realtime.md), which costs this sentence a word or two.
+            assertTrue(wer <= 0.70, "WER " + wer + ": " + heard);
 
             List<String> order = client.events().stream().map(e -> e.path("type").asText())
                     .filter(t -> !t.startsWith("session.")).toList();
@@ -259,25 +292,36 @@ class RealtimeProtocolTest {
                 String item = done.path("item_id").asText();
                 List<String> ofItem = client.events().stream().filter(e -> item.equals(e.path("item_id").asText())
                         || item.equals(e.path("item").path("id").asText())).map(e -> e.path("type").asText()).toList();
-                assertEquals(List.of("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
-                        "input_audio_buffer.committed", "conversation.item.added"), ofItem.subList(0, 4), ofItem.toString());
+                assertEquals("input_audio_buffer.speech_started", ofItem.get(0), ofItem.toString());
+                int committed = ofItem.indexOf("input_audio_buffer.committed");
+                assertEquals(List.of("input_audio_buffer.committed", "conversation.item.added", "conversation.item.done"),
+                        ofItem.subList(committed, committed + 3), ofItem.toString());
                 assertEquals("conversation.item.input_audio_transcription.completed", ofItem.get(ofItem.size() - 1));
+                String joined = client.events("conversation.item.input_audio_transcription.delta").stream()
+                        .filter(d -> item.equals(d.path("item_id").asText())).map(d -> d.path("delta").asText())
+                        .collect(Collectors.joining());
+                assertEquals(done.path("transcript").asText(), joined, "the deltas are increments of the transcript");
             }
             assertFalse(finals.isEmpty());
         }
     }
 
     /**
-     * Commits what is left (after trailing silence) and waits for the answer, which comes once the
-     * server has taken all the audio before it: an error, or the committed item of that silence.
-     * Then waits until every item announced is transcribed.
+     * Commits what is left (after trailing silence) and waits for the answer, which comes at once: an
+     * error (too little audio since the last item), or the committed item. Then waits until every
+     * item announced is transcribed.
      */
     static List<JsonNode> awaitQuiet(RealtimeClient client) throws Exception {
+        return awaitQuiet(client, WAIT);
+    }
+
+    /** The same, waiting up to {@code wait}: a commit after a file sent at once is read once the file is (paced to real time). */
+    static List<JsonNode> awaitQuiet(RealtimeClient client, Duration wait) throws Exception {
+        int before = client.size();
         client.send("{\"type\":\"input_audio_buffer.commit\",\"event_id\":\"evt_final_commit\"}");
-        client.await(e -> "evt_final_commit".equals(e.path("error").path("event_id").asText())
-                || e.path("type").asText().equals("input_audio_buffer.committed") && client.events("input_audio_buffer.speech_started")
-                .stream().noneMatch(s -> s.path("item_id").equals(e.path("item_id"))), WAIT);
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        client.await(before, e -> "evt_final_commit".equals(e.path("error").path("event_id").asText())
+                || e.path("type").asText().equals("input_audio_buffer.committed"), wait);
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             java.util.Set<String> open = new java.util.HashSet<>();
             client.events("input_audio_buffer.speech_started").forEach(e -> open.add(e.path("item_id").asText()));
