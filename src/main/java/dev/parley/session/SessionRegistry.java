@@ -175,6 +175,11 @@ public final class SessionRegistry extends ServiceSupport {
         return Optional.ofNullable(session != null ? session : closed.get(id));
     }
 
+    /** The sessions open now (a copy). */
+    public List<CallSession> openNow() {
+        return List.copyOf(open.values());
+    }
+
     public int openSessions() {
         return open.size();
     }
