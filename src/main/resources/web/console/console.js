@@ -10,6 +10,7 @@ let liveTimer = null;
 let liveStream = null;
 let watchStream = null;
 let archivePage = 1;
+let searches = 0;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -188,8 +189,10 @@ function searchParams() {
 }
 
 async function search() {
+  const mine = ++searches;
   const response = await api(`/api/sessions/search?${searchParams()}`);
   const body = await response.json();
+  if (mine !== searches) return; // a later search was asked for: its answer is the one to show
   if (!response.ok) { $('#result-count').textContent = body.error.message; return; }
   const rows = body.sessions.map((s) => el('tr', { 'data-session': s.id },
     el('td', {}, el('a', { href: `#call/${s.id}`, text: (s.started_at || '').replace('T', ' ').slice(0, 19) })),
