@@ -151,8 +151,10 @@ public final class ConsoleApi {
 
     /** The sessions in progress: what each is, and how it is doing. */
     private void live(RoutingContext rc) {
+        List<CallSession> open = sessions.openNow();
+        feed.retainOnly(open.stream().map(CallSession::id).collect(Collectors.toSet()));
         List<Map<String, Object>> list = new ArrayList<>();
-        for (CallSession session : sessions.openNow()) {
+        for (CallSession session : open) {
             list.add(liveSession(session));
         }
         list.sort((a, b) -> String.valueOf(b.get("started_at")).compareTo(String.valueOf(a.get("started_at"))));

@@ -21,6 +21,7 @@ public final class LiveFeed {
 
     /** Events of one session kept at most: a very long call keeps its latest. */
     static final int KEPT_PER_SESSION = 5000;
+    private static final long STALE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     /** One stream of events: those of one session, or of all, of some types or all. */
     public interface Listener {
@@ -42,6 +43,7 @@ public final class LiveFeed {
         int warnings;
         int errors;
         SessionEvent lastWarning;
+        volatile long lastEventNanos = System.nanoTime();
     }
 
     private final Map<String, LiveCall> calls = new ConcurrentHashMap<>();
@@ -103,7 +105,18 @@ public final class LiveFeed {
         }
     }
 
+    /**
+     * Forgets what it kept of sessions that are no longer open: those whose {@code session.closed} it
+     * never got (dropped from a full queue), so that nothing is kept for good.
+     */
+    public void retainOnly(Set<String> open) {
+        long quiet = System.nanoTime() - STALE_NANOS;
+        // Only records quiet for a while: a session opened after {@code open} was listed keeps its own.
+        calls.entrySet().removeIf(e -> !open.contains(e.getKey()) && e.getValue().lastEventNanos < quiet);
+    }
+
     private static void keep(LiveCall call, SessionEvent event) {
+        call.lastEventNanos = System.nanoTime();
         switch (event.type()) {
             case "tts.audio" -> {
                 return;

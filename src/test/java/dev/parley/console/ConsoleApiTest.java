@@ -133,6 +133,13 @@ class ConsoleApiTest {
             assertEquals("listen", first.path("ingest").asText());
             assertTrue(first.path("channel_health").get(0).has("lag_ms") && first.path("channel_health").get(0).has("dropped_ms"));
 
+            // Acting on a call: staff may ask to pause its recording (with the CSRF token); a browser
+            // session's client has no way to pause, and says so.
+            assertEquals(401, alice.post("/api/sessions/" + keptId + "/pause", false).statusCode());
+            HttpResponse<String> pause = alice.post("/api/sessions/" + keptId + "/pause", true);
+            assertEquals(409, pause.statusCode());
+            assertEquals("cannot_pause", StaffClient.JSON.readTree(pause.body()).path("error").path("code").asText());
+
             Thread other = new Thread(() -> {
                 try {
                     notKept.stream(b.pcm(), 24000 * 2 / 25, 24000 * 2, false);
