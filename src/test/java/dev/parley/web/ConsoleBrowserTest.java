@@ -6,6 +6,7 @@ import dev.parley.telephony.SocketClient;
 import dev.parley.telephony.Telephone;
 import dev.parley.telephony.TwilioStream;
 import dev.parley.telephony.twilio.TwilioSignature;
+import dev.parley.testing.Chromium;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ListenClient;
 import dev.parley.testing.ParleyServer;
@@ -21,8 +22,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
@@ -57,8 +56,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ConsoleBrowserTest {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final String TWILIO_TOKEN = "twilio-auth-token-for-console";
     private static final String KEY = "carol-staff-key-0123456789";
@@ -70,27 +67,17 @@ class ConsoleBrowserTest {
 
     @BeforeAll
     void start() throws Exception {
-        assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages chromium, chromium-driver)");
+        assertTrue(Chromium.installed(), "needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages chromium, chromium-driver)");
         parley = ParleyServer.start(Map.of("parley.console.staff", "carol:" + KEY, "parley.twilio.auth-token", TWILIO_TOKEN,
                 "parley.translation.targets", "es", "parley.session.max-queued-audio-ms", "30000",
                 "parley.recognizer.pocketsphinx.warm-decoders", "4"));
         profile = Files.createTempDirectory("parley-chromium");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments(
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--no-first-run", "--no-default-browser-check", "--disable-default-apps",
-                "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
-                "--user-data-dir=" + profile, "--window-size=1400,900", "--autoplay-policy=no-user-gesture-required");
+        ChromeOptions options = Chromium.options(profile, "--window-size=1400,900", "--autoplay-policy=no-user-gesture-required");
         // The browser's network log: how Parley answered the media element's requests.
         org.openqa.selenium.logging.LoggingPreferences logs = new org.openqa.selenium.logging.LoggingPreferences();
         logs.enable(LogType.PERFORMANCE, Level.ALL);
         options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort().withLogFile(new File("target/chromedriver-console.log")).build();
-        driver = new ChromeDriver(service, options);
+        driver = Chromium.start(options, "chromedriver-console.log", Map.of());
         driver.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
     }
 

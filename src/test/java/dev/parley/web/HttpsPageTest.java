@@ -1,6 +1,7 @@
 package dev.parley.web;
 
 import dev.parley.http.TlsSettings;
+import dev.parley.testing.Chromium;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.TestCertificates;
 import org.junit.jupiter.api.AfterAll;
@@ -12,13 +13,10 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,8 +41,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class HttpsPageTest {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final Path CERTUTIL = Path.of("/usr/bin/certutil");
     private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -54,7 +50,7 @@ class HttpsPageTest {
 
     @BeforeAll
     void start() throws Exception {
-        assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CERTUTIL),
+        assertTrue(Chromium.installed() && Files.isExecutable(CERTUTIL),
                 "needs /usr/bin/chromium, /usr/bin/chromedriver and /usr/bin/certutil (chromium, chromium-driver, libnss3-tools)");
         Path microphone = BrowserClientTest.microphoneWav();
         TestCertificates ca = TestCertificates.create();
@@ -68,25 +64,12 @@ class HttpsPageTest {
         run(CERTUTIL.toString(), "-N", "-d", "sql:" + nssdb, "--empty-password");
         run(CERTUTIL.toString(), "-A", "-d", "sql:" + nssdb, "-n", "Parley Test Root CA", "-t", "C,,", "-i", ca.root().toString());
 
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments(
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--no-first-run", "--no-default-browser-check", "--disable-default-apps",
-                "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
-                "--user-data-dir=" + home.resolve("profile"),
+        ChromeOptions options = Chromium.options(home.resolve("profile"),
                 "--host-resolver-rules=MAP " + TestCertificates.HOST + " 127.0.0.1",
                 "--autoplay-policy=no-user-gesture-required",
                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                 "--use-file-for-fake-audio-capture=" + microphone.toAbsolutePath());
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .withEnvironment(Map.of("HOME", home.toString()))
-                .withLogFile(new File("target/chromedriver-https.log"))
-                .build();
-        driver = new ChromeDriver(service, options);
+        driver = Chromium.start(options, "chromedriver-https.log", Map.of("HOME", home.toString()));
         driver.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
     }
 
