@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.testing.ParleyServer;
 
+import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -20,37 +22,46 @@ final class StaffClient {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    final ParleyServer parley;
-    final HttpClient http = HttpClient.newHttpClient();
+    final Function<String, URI> parley;
+    final HttpClient http;
     final String cookie;
     final String csrf;
 
-    private StaffClient(ParleyServer parley, String cookie, String csrf) {
+    private StaffClient(Function<String, URI> parley, HttpClient http, String cookie, String csrf) {
         this.parley = parley;
+        this.http = http;
         this.cookie = cookie;
         this.csrf = csrf;
     }
 
     static HttpResponse<String> signInForm(ParleyServer parley, String name, String key) throws Exception {
+        return signInForm(parley::http, parley.client(), name, key);
+    }
+
+    static HttpResponse<String> signInForm(Function<String, URI> parley, HttpClient http, String name, String key) throws Exception {
         String form = "name=" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "&key=" + URLEncoder.encode(key, StandardCharsets.UTF_8);
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(parley.http("/console/login"))
+        return http.send(HttpRequest.newBuilder(parley.apply("/console/login"))
                         .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     static StaffClient signIn(ParleyServer parley, String name, String key) throws Exception {
-        HttpResponse<String> response = signInForm(parley, name, key);
+        return signIn(parley::http, parley.client(), name, key);
+    }
+
+    static StaffClient signIn(Function<String, URI> parley, HttpClient http, String name, String key) throws Exception {
+        HttpResponse<String> response = signInForm(parley, http, name, key);
         if (response.statusCode() != 303) {
             throw new IllegalStateException("sign-in answered " + response.statusCode());
         }
         String cookie = response.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
-        HttpResponse<String> me = HttpClient.newHttpClient().send(HttpRequest.newBuilder(parley.http("/console/me"))
+        HttpResponse<String> me = http.send(HttpRequest.newBuilder(parley.apply("/console/me"))
                 .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofString());
-        return new StaffClient(parley, cookie, JSON.readTree(me.body()).path("csrf").asText());
+        return new StaffClient(parley, http, cookie, JSON.readTree(me.body()).path("csrf").asText());
     }
 
     HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(parley.http(path)).header("Cookie", cookie).timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder request = HttpRequest.newBuilder(parley.apply(path)).header("Cookie", cookie).timeout(Duration.ofSeconds(30));
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }
@@ -58,7 +69,7 @@ final class StaffClient {
     }
 
     HttpResponse<byte[]> bytes(String path, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(parley.http(path)).header("Cookie", cookie).timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder request = HttpRequest.newBuilder(parley.apply(path)).header("Cookie", cookie).timeout(Duration.ofSeconds(30));
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }
@@ -74,7 +85,7 @@ final class StaffClient {
     }
 
     HttpResponse<String> post(String path, boolean withCsrf) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(parley.http(path)).header("Cookie", cookie)
+        HttpRequest.Builder request = HttpRequest.newBuilder(parley.apply(path)).header("Cookie", cookie)
                 .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60));
         if (withCsrf) {
             request.header("X-CSRF-Token", csrf);
@@ -84,7 +95,7 @@ final class StaffClient {
 
     /** An {@code /api/events} stream, read in the background: the envelopes it has brought so far. */
     Events events(String query) throws Exception {
-        HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(parley.http("/api/events" + query))
+        HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(parley.apply("/api/events" + query))
                 .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofLines());
         if (response.statusCode() != 200) {
             throw new IllegalStateException("/api/events answered " + response.statusCode());
