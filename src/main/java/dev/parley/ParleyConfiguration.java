@@ -143,7 +143,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 tls != null);
         SessionControlEndpoint.mount(http.router(), sessions, tokens, auth.required(), staff);
         LiveFeed feed = new LiveFeed();
-        ConsoleApi.mount(http.router(), staff, sessions, feed, index, archive);
+        ConsoleApi.mount(http.router(), staff, new RateLimiter(auth, Clock.systemUTC()), sessions, feed, index, archive);
         context.addComponent("console", new ConsoleComponent(feed));
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),

@@ -7,6 +7,7 @@ import dev.parley.archive.SessionArchive;
 import dev.parley.archive.TranscriptArchive;
 import dev.parley.realtime.ChannelStats;
 import dev.parley.realtime.RecognitionChannel;
+import dev.parley.security.RateLimiter;
 import dev.parley.security.StaffAuth;
 import dev.parley.security.StaffSessions;
 import dev.parley.session.CallSession;
@@ -75,11 +76,14 @@ public final class ConsoleApi {
     private final LiveFeed feed;
     private final ArchiveIndex index;
     private final TranscriptArchive archive;
+    private final RateLimiter signIns;
     private final String page;
     private final String signInPage;
 
-    private ConsoleApi(StaffAuth staff, SessionRegistry sessions, LiveFeed feed, ArchiveIndex index, TranscriptArchive archive) {
+    private ConsoleApi(StaffAuth staff, RateLimiter signIns, SessionRegistry sessions, LiveFeed feed, ArchiveIndex index,
+                       TranscriptArchive archive) {
         this.staff = staff;
+        this.signIns = signIns;
         this.sessions = sessions;
         this.feed = feed;
         this.index = index;
@@ -88,10 +92,13 @@ public final class ConsoleApi {
         this.signInPage = resource("web/console/sign-in.html");
     }
 
-    /** @param index the archive's search index, or null when there is no archive */
-    public static void mount(Router router, StaffAuth staff, SessionRegistry sessions, LiveFeed feed, ArchiveIndex index,
-                             TranscriptArchive archive) {
-        ConsoleApi api = new ConsoleApi(staff, sessions, feed, index, archive);
+    /**
+     * @param signIns bounds sign-in attempts per client address (as token requests are bounded)
+     * @param index   the archive's search index, or null when there is no archive
+     */
+    public static void mount(Router router, StaffAuth staff, RateLimiter signIns, SessionRegistry sessions, LiveFeed feed,
+                             ArchiveIndex index, TranscriptArchive archive) {
+        ConsoleApi api = new ConsoleApi(staff, signIns, sessions, feed, index, archive);
         router.get("/console").handler(api::console);
         router.post("/console/login").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::signIn);
         router.post("/console/logout").handler(staff::require).handler(api::signOut);
@@ -120,6 +127,13 @@ public final class ConsoleApi {
     private void signIn(RoutingContext rc) {
         if (StaffAuth.crossSite(rc)) {
             rc.response().setStatusCode(403).end("Sign in from this server's own console page.\n");
+            return;
+        }
+        RateLimiter.Decision allowed = signIns.tryAcquire(
+                signIns.clientAddress(rc.request().remoteAddress().hostAddress(), rc.request().getHeader("X-Forwarded-For")));
+        if (!allowed.allowed()) {
+            rc.response().setStatusCode(429).putHeader("Retry-After", Long.toString(allowed.retryAfterSeconds()))
+                    .end("Too many sign-in attempts from this address; try again later.\n");
             return;
         }
         String name = rc.request().getFormAttribute("name");
@@ -266,7 +280,8 @@ public final class ConsoleApi {
             return;
         }
         boolean download = "1".equals(rc.request().getParam("download"));
-        if (download || rc.request().getHeader("Range") == null) {
+        String range = rc.request().getHeader("Range");
+        if (download || range == null || range.startsWith("bytes=0-")) { // a player's first request, not each seek
             Audit.log(rc, download ? "download" : "play", "session=" + id + " file=" + name);
         }
         rc.vertx().executeBlocking(() -> folder(id).map(f -> f.resolve(text ? SessionArchive.TRANSCRIPT : name))

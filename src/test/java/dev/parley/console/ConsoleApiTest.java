@@ -3,6 +3,7 @@ package dev.parley.console;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ListenClient;
+import dev.parley.testing.LogCapture;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WavFile;
 import org.junit.jupiter.api.AfterAll;
@@ -42,9 +43,11 @@ class ConsoleApiTest {
     static final String KEY = "alice-staff-key-0123456789";
     private ParleyServer parley;
     private StaffClient alice;
+    private LogCapture log;
 
     @BeforeAll
     void start() throws Exception {
+        log = LogCapture.start();
         parley = ParleyServer.start(Map.of("parley.console.staff", "alice:" + KEY + ",bob:bob-staff-key-0123456789",
                 "parley.translation.targets", "es", "parley.session.max-queued-audio-ms", "30000"));
         alice = StaffClient.signIn(parley, "alice", KEY);
@@ -52,6 +55,7 @@ class ConsoleApiTest {
 
     @AfterAll
     void stop() {
+        log.close();
         if (parley != null) {
             parley.close();
         }
@@ -237,6 +241,15 @@ class ConsoleApiTest {
             assertTrue(srt.matches("(?s).*\\d\\d:\\d\\d:\\d\\d,\\d{3} --> \\d\\d:\\d\\d:\\d\\d,\\d{3}.*"), srt);
             assertEquals(404, alice.get("/api/sessions/" + keptId + "/..%2Fcall.json").statusCode());
             assertEquals(404, alice.get("/api/sessions/" + keptId + "/captions.xx.vtt").statusCode());
+
+            // Every action is in the audit log, with who did it.
+            for (String line : List.of("staff=alice action=sign_in", "staff=alice action=watch session=" + keptId,
+                    "staff=alice action=pause session=" + keptId, "staff=alice action=search q=\"" + word + "\"",
+                    "staff=alice action=open_archived session=" + keptId,
+                    "staff=alice action=download session=" + keptId + " file=transcript.jsonl",
+                    "staff=alice action=play session=" + keptId + " file=audio.wav")) {
+                assertTrue(log.text().contains(line), "audit log has: " + line);
+            }
         }
     }
 
