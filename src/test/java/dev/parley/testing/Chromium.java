@@ -1,5 +1,6 @@
 package dev.parley.testing;
 
+import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -38,6 +39,27 @@ public final class Chromium {
                 "--user-data-dir=" + profile);
         options.addArguments(more);
         return options;
+    }
+
+    /** Quits the browser, then stops the server and deletes the browser's folder, whatever fails first. */
+    public static void stop(WebDriver driver, AutoCloseable server, Path folder) throws Exception {
+        try {
+            if (driver != null) {
+                driver.quit();
+            }
+        } finally {
+            try {
+                if (server != null) {
+                    server.close();
+                }
+            } finally {
+                if (folder != null) {
+                    try (var files = Files.walk(folder)) {
+                        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    }
+                }
+            }
+        }
     }
 
     /** A driver for these options, logging to {@code target/<log>}, with the environment given. */

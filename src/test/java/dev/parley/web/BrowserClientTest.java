@@ -74,21 +74,8 @@ class BrowserClientTest {
     }
 
     @AfterAll
-    void stop() throws IOException {
-        try {
-            if (driver != null) {
-                driver.quit();
-            }
-        } finally {
-            if (parley != null) {
-                parley.close();
-            }
-            if (profile != null) {
-                try (var files = Files.walk(profile)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
+    void stop() throws Exception {
+        Chromium.stop(driver, parley, profile);
     }
 
     @Test

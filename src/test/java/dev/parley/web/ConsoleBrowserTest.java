@@ -83,20 +83,7 @@ class ConsoleBrowserTest {
 
     @AfterAll
     void stop() throws Exception {
-        try {
-            if (driver != null) {
-                driver.quit();
-            }
-        } finally {
-            if (parley != null) {
-                parley.close();
-            }
-            if (profile != null) {
-                try (var files = Files.walk(profile)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
+        Chromium.stop(driver, parley, profile);
     }
 
     @Test

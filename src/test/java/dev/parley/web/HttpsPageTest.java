@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -74,21 +73,8 @@ class HttpsPageTest {
     }
 
     @AfterAll
-    void stop() throws IOException {
-        try {
-            if (driver != null) {
-                driver.quit();
-            }
-        } finally {
-            if (parley != null) {
-                parley.close();
-            }
-            if (home != null) {
-                try (var files = Files.walk(home)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
+    void stop() throws Exception {
+        Chromium.stop(driver, parley, home);
     }
 
     @Test
