@@ -1,6 +1,10 @@
 package dev.parley;
 
 import dev.parley.archive.ArchiveComponent;
+import dev.parley.archive.ArchiveIndex;
+import dev.parley.console.ConsoleApi;
+import dev.parley.console.ConsoleComponent;
+import dev.parley.console.LiveFeed;
 import dev.parley.archive.OpenSessions;
 import dev.parley.archive.TranscriptArchive;
 import dev.parley.http.HealthEndpoint;
@@ -25,6 +29,9 @@ import dev.parley.security.AnonymousConnections;
 import dev.parley.security.AuthSettings;
 import dev.parley.security.RateLimiter;
 import dev.parley.security.SigningKeys;
+import dev.parley.security.StaffAuth;
+import dev.parley.security.StaffKeys;
+import dev.parley.security.StaffSessions;
 import dev.parley.security.TokenEndpoint;
 import dev.parley.security.TokenService;
 import dev.parley.security.WebSocketAuth;
@@ -63,7 +70,8 @@ import java.util.stream.Collectors;
 /**
  * Builds Parley's parts from its settings and registers them as the Camel components that the
  * routes name: {@code listen}, {@code openai-realtime}, {@code twilio}, {@code audiohook}, {@code realtime},
- * {@code parley} (the event stream), {@code session}, {@code translate}, {@code tts}, {@code archive} and {@code webhook}.
+ * {@code parley} (the event stream), {@code session}, {@code translate}, {@code tts}, {@code archive}, {@code webhook}
+ * and {@code console} (the supervisors' live feed).
  */
 public final class ParleyConfiguration implements CamelConfiguration {
 
@@ -100,6 +108,12 @@ public final class ParleyConfiguration implements CamelConfiguration {
         OpenSessions openSessions = new OpenSessions(archive.root(), fsync);
         List<OpenSessions.LeftOpen> leftOpen = archiving ? openSessions.start() : List.of();
         context.addService(closing(openSessions::stop), true, true); // stops after the sessions
+        // The console's search over the archive: a cache of it, kept with Parley's state.
+        ArchiveIndex index = archiving ? new ArchiveIndex(archive,
+                Path.of(config.string("parley.state.dir", "state")).resolve("archive-index")) : null;
+        if (index != null) {
+            context.addService(closing(index::close), true, true); // stops after the event routes
+        }
         SessionRegistry sessions = new SessionRegistry(recognizer,
                 source -> translation ? translator.pairs().getOrDefault(source, Set.of()) : Set.of(),
                 Map.of("recognizer", recognizer.name(), "translator", translator.name(), "tts", synthesizer.name()),
@@ -125,7 +139,13 @@ public final class ParleyConfiguration implements CamelConfiguration {
         TokenEndpoint.mount(http.router(), tokens, new RateLimiter(auth, Clock.systemUTC()), meters);
         WebSocketAuth webSocketAuth = new WebSocketAuth(tokens, auth, meters,
                 AnonymousConnections.fromProperties(config.lookup(), auth));
-        SessionControlEndpoint.mount(http.router(), sessions, tokens, auth.required());
+        StaffAuth staff = new StaffAuth(StaffKeys.parse(config.string(StaffKeys.SETTING, "")),
+                new StaffSessions(config.seconds("parley.console.session-ttl-s", 28_800, 60, 2_592_000), Clock.systemUTC()),
+                tls != null);
+        SessionControlEndpoint.mount(http.router(), sessions, tokens, auth.required(), staff);
+        LiveFeed feed = new LiveFeed();
+        ConsoleApi.mount(http.router(), staff, new RateLimiter(auth, Clock.systemUTC()), sessions, feed, index, archive);
+        context.addComponent("console", new ConsoleComponent(feed));
         LanguagesEndpoint.mount(http, new LanguagesEndpoint.Offer(recognizer.name(), recognizer.languages(),
                 translator.name(), () -> translation ? translator.pairs() : Map.of(), synthesizer.name(),
                 synthesizer.languages()));
@@ -149,7 +169,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
         meters.engines(translator.name(), synthesizer.name());
         context.addComponent("translate", new TranslateComponent(translator, meters));
         context.addComponent("tts", new SpeakComponent(synthesizer, meters));
-        context.addComponent("archive", new ArchiveComponent(archive, sessions, archiving, openSessions));
+        context.addComponent("archive", new ArchiveComponent(archive, sessions, archiving, openSessions, index));
         WebhookDispatcher webhooks = new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context, meters);
         context.addComponent("webhook", new WebhookComponent(webhooks));
         WebhookReplayEndpoint.mount(http.router(), webhooks, tokens, auth.required());
@@ -173,6 +193,14 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 warmup.routesStarted(); // the rehearsal needs /v1/listen's route
             }
         });
+        if (index != null && index.empty()) {
+            // A first start, or an index deleted to be rebuilt: made from the archive, in the background.
+            context.addStartupListener((started, alreadyStarted) -> {
+                Thread rebuild = new Thread(index::rebuild, "parley-archive-index");
+                rebuild.setDaemon(true);
+                rebuild.start();
+            });
+        }
 
         // On SIGTERM (or any stop), the sessions are drained first, while the routes still run: the
         // context's "stopping" event comes before any route stops. Camel Main's shutdown hook waits

@@ -22,6 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * session's metadata as it now is. {@code archive:audio} appends a frame of received audio, or
  * silence for a gap in the call's audio ({@link ParleyHeaders#AUDIO_GAP}); a frame for the recognizer only
  * ({@link ParleyHeaders#AUDIO_FOR}) is not archived (it comes again, for the archive, or as silence).
+ * {@code archive:index} adds an archived session's events to the search index ({@link ArchiveIndex}),
+ * off the session's thread.
  * Sessions that did not consent to recording are skipped, and everything when the archive is off.
  */
 public final class ArchiveComponent extends DefaultComponent {
@@ -31,6 +33,7 @@ public final class ArchiveComponent extends DefaultComponent {
     private final Map<String, Open> open = new ConcurrentHashMap<>();
     private final boolean enabled;
     private final OpenSessions openSessions;
+    private final ArchiveIndex index;
 
     /** A session's archive, and the settings it was opened with for the final {@code call.json}. */
     private record Open(SessionArchive files, Map<String, Object> call) {
@@ -40,8 +43,11 @@ public final class ArchiveComponent extends DefaultComponent {
      * @param enabled      {@code parley.archive.enabled}: when false, both steps do nothing
      * @param openSessions where each session is marked open while its archive is, so that a crash
      *                     can be made good at the next start
+     * @param index        the search index {@code archive:index} keeps
      */
-    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions, boolean enabled, OpenSessions openSessions) {
+    public ArchiveComponent(TranscriptArchive archive, SessionRegistry sessions, boolean enabled, OpenSessions openSessions,
+                            ArchiveIndex index) {
+        this.index = index;
         this.archive = archive;
         this.sessions = sessions;
         this.enabled = enabled;
@@ -53,8 +59,13 @@ public final class ArchiveComponent extends DefaultComponent {
         return switch (remaining) {
             case "record" -> StepEndpoint.of(uri, this, this::record);
             case "audio" -> StepEndpoint.of(uri, this, this::audio);
+            case "index" -> StepEndpoint.of(uri, this, (session, exchange) -> {
+                if (enabled && session.settings().record()) {
+                    index.record(exchange.getProperty(ParleyProperties.EVENT, SessionEvent.class), session.startedAt());
+                }
+            });
             default -> throw new IllegalArgumentException(
-                    "Unknown archive endpoint '" + remaining + "'; use archive:record or archive:audio");
+                    "Unknown archive endpoint '" + remaining + "'; use archive:record, archive:audio or archive:index");
         };
     }
 

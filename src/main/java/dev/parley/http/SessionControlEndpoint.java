@@ -1,5 +1,7 @@
 package dev.parley.http;
 
+import dev.parley.console.Audit;
+import dev.parley.security.StaffAuth;
 import dev.parley.security.TokenService;
 import dev.parley.security.WebSocketAuth;
 import dev.parley.session.CallSession;
@@ -18,25 +20,30 @@ import java.util.Optional;
  * (an agent desktop, a payment flow): an API key of {@code parley.auth.api-keys} as
  * {@code Authorization: Bearer}, none when {@code parley.auth.required} is false. The answer comes
  * once no later audio is kept. Only sessions whose client can pause its stream can be paused.
+ * Signed-in staff may do the same from the console (session cookie and CSRF token, {@link StaffAuth}).
  */
 public final class SessionControlEndpoint {
 
     private SessionControlEndpoint() {
     }
 
-    public static void mount(Router router, SessionRegistry sessions, TokenService tokens, boolean authRequired) {
-        router.post("/api/sessions/:id/pause").handler(rc -> control(rc, sessions, tokens, authRequired, true));
-        router.post("/api/sessions/:id/resume").handler(rc -> control(rc, sessions, tokens, authRequired, false));
+    public static void mount(Router router, SessionRegistry sessions, TokenService tokens, boolean authRequired,
+                             StaffAuth staff) {
+        router.post("/api/sessions/:id/pause").handler(rc -> control(rc, sessions, tokens, authRequired, staff, true));
+        router.post("/api/sessions/:id/resume").handler(rc -> control(rc, sessions, tokens, authRequired, staff, false));
     }
 
     private static void control(RoutingContext rc, SessionRegistry sessions, TokenService tokens, boolean authRequired,
-                                boolean pause) {
-        if (authRequired && !tokens.redeemApiKey(WebSocketAuth.bearer(rc.request().getHeader("Authorization"))).ok()) {
+                                StaffAuth staff, boolean pause) {
+        String id = rc.pathParam("id");
+        if (rc.request().getHeader("Authorization") == null && staff.authenticate(rc).isPresent()) {
+            Audit.log(rc, pause ? "pause" : "resume", "session=" + ClientText.shorten(id, 64));
+        } else if (authRequired && !tokens.redeemApiKey(WebSocketAuth.bearer(rc.request().getHeader("Authorization"))).ok()) {
             rc.response().putHeader("WWW-Authenticate", "Bearer");
-            fail(rc, 401, "unauthorized", "Send one of parley.auth.api-keys as Authorization: Bearer");
+            fail(rc, 401, "unauthorized", "Send one of parley.auth.api-keys as Authorization: Bearer,"
+                    + " or sign in to the console (session cookie and " + StaffAuth.CSRF_HEADER + ")");
             return;
         }
-        String id = rc.pathParam("id");
         Optional<CallSession> found = sessions.find(id);
         if (found.isEmpty()) {
             fail(rc, 404, "not_found", "No session " + ClientText.shorten(id, 40) + " (open or recently closed)");

@@ -73,7 +73,7 @@ public final class RateLimiter {
     }
 
     /** The TCP peer, or the last {@code X-Forwarded-For} entry (the one the trusted proxy added) when trusted. */
-    String clientAddress(String remoteAddress, String forwardedFor) {
+    public String clientAddress(String remoteAddress, String forwardedFor) {
         if (trustForwardedFor && forwardedFor != null) {
             String last = forwardedFor.substring(forwardedFor.lastIndexOf(',') + 1).trim();
             if (!last.isEmpty()) {

@@ -189,6 +189,11 @@ public final class SessionRegistry extends ServiceSupport {
         return Optional.ofNullable(session != null ? session : closed.get(id));
     }
 
+    /** The callers' sessions open now (a copy): the warm-up's rehearsals are no one's call. */
+    public List<CallSession> openNow() {
+        return open.values().stream().filter(s -> !s.rehearsal()).toList();
+    }
+
     public int openSessions() {
         return open.size();
     }

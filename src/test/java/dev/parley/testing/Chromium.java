@@ -54,6 +54,15 @@ public final class Chromium implements AutoCloseable {
      * certificate store) and {@code arguments} added to its command line.
      */
     public static Chromium start(Path microphone, String name, Map<String, String> env, List<String> arguments) throws IOException {
+        return start(microphone, name, env, arguments, Map.of());
+    }
+
+    /**
+     * As above, with WebDriver capabilities (e.g. {@code goog:loggingPrefs} for the network log); a null
+     * {@code microphone} gives a browser with no fake microphone (pages that capture nothing).
+     */
+    public static Chromium start(Path microphone, String name, Map<String, String> env, List<String> arguments,
+                                 Map<String, Object> capabilities) throws IOException {
         if (!Files.isExecutable(BINARY) || !Files.isExecutable(DRIVER)) {
             throw new IllegalStateException("needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages chromium, chromium-driver)");
         }
@@ -68,10 +77,13 @@ public final class Chromium implements AutoCloseable {
                 "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
                 "--user-data-dir=" + profile.resolve("profile"),
                 "--window-size=1280,900",
-                "--autoplay-policy=no-user-gesture-required",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                "--use-file-for-fake-audio-capture=" + microphone.toAbsolutePath());
+                "--autoplay-policy=no-user-gesture-required");
+        if (microphone != null) {
+            options.addArguments("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                    "--use-file-for-fake-audio-capture=" + microphone.toAbsolutePath());
+        }
         options.addArguments(arguments);
+        capabilities.forEach(options::setCapability);
         options.setExperimentalOption("prefs", Map.of(
                 "download.default_directory", downloads.toString(), "download.prompt_for_download", false));
         ChromeDriverService service = new ChromeDriverService.Builder()
