@@ -39,11 +39,15 @@ public final class Redactor {
     public record Span(Entity entity, int start, int end) {
     }
 
+    /** The words of a source text (split at spaces, from 0) that one placeholder replaced, first to last. */
+    public record Words(int first, int last) {
+    }
+
     /**
-     * A text with its personal data replaced. {@code words} are the indexes of the source text's
-     * whitespace-separated words that were (wholly or partly) replaced, for redacting their audio.
+     * A text with its personal data replaced. {@code words}: for each span, which of the source
+     * text's words it replaced (wholly or partly), to find where they were spoken.
      */
-    public record Redacted(String text, List<Span> spans, List<Integer> words) {
+    public record Redacted(String text, List<Span> spans, List<Words> words) {
         public boolean changed() {
             return !spans.isEmpty();
         }
@@ -139,7 +143,8 @@ public final class Redactor {
     /**
      * Judges consecutive texts of one speaker as one (a number may run from one into the next, a
      * context word in one counts for the next), and returns each redacted. {@code stillSpeaking}: the
-     * last text is a partial, whose last number may grow; one of 6 digits or more is masked already.
+     * last text is a partial, whose last number may grow: it is masked from its first digit after a
+     * card, phone, account or social security word, and from its sixth digit without one.
      */
     public List<Redacted> judge(List<String> texts, boolean stillSpeaking) {
         List<Token> tokens = new ArrayList<>();
@@ -315,7 +320,9 @@ public final class Redactor {
             entity = Entity.PHONE;
         } else if (n == 12 && luhn(digits)) {
             entity = Entity.CARD;
-        } else if (growing && n >= 6 && context != Context.NEUTRAL && context != Context.BIRTH) {
+        } else if (growing && (n >= 6 || context != null) && context != Context.NEUTRAL && context != Context.BIRTH) {
+            // A number still being spoken: masked from its first digit after a context word, from its
+            // sixth without one (it may become a card).
             entity = context == Context.PHONE ? Entity.PHONE : context == Context.ACCOUNT ? Entity.ACCOUNT
                     : context == Context.SSN ? Entity.SSN : Entity.CARD;
         }
@@ -476,7 +483,7 @@ public final class Redactor {
         }
         StringBuilder out = new StringBuilder();
         List<Span> spans = new ArrayList<>();
-        List<Integer> words = new ArrayList<>();
+        List<Words> words = new ArrayList<>();
         int at = 0;
         for (int r = 0; r < ranges.size(); r++) {
             int s = ranges.get(r)[0];
@@ -486,13 +493,7 @@ public final class Redactor {
             spans.add(new Span(entity, out.length(), out.length() + entity.placeholder().length()));
             out.append(entity.placeholder());
             at = e;
-            int first = wordIndex(text, s);
-            int lastWord = wordIndex(text, e - 1);
-            for (int w = first; w <= lastWord; w++) {
-                if (words.isEmpty() || words.get(words.size() - 1) < w) {
-                    words.add(w);
-                }
-            }
+            words.add(new Words(wordIndex(text, s), wordIndex(text, e - 1)));
         }
         out.append(text.substring(at));
         return new Redacted(out.toString(), List.copyOf(spans), List.copyOf(words));

@@ -3,7 +3,10 @@ package dev.parley.realtime.pocketsphinx;
 import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
+import dev.parley.realtime.WordTime;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -487,6 +490,10 @@ public final class PocketSphinxStream implements RecognitionStream {
         long endMs = Math.max(toMs(start) + 1, toMs(end));
         listener.speechStopped(n, endMs);
         if (deliver) {
+            List<WordTime> times = wordTimes(text);
+            if (times != null) {
+                listener.wordTimes(n, times);
+            }
             listener.complete(n, text, toMs(start), endMs);
         } else {
             listener.noResult(n);
@@ -555,6 +562,27 @@ public final class PocketSphinxStream implements RecognitionStream {
             return null; // not what this binding expects from the library: keep the VAD's bounds
         }
         return new long[] {start, end};
+    }
+
+    /**
+     * Where each word of {@code text} was spoken, from the segmentation (fillers left out), mapped to
+     * samples as {@link #wordSpan()} does; null when the segmentation does not match the text.
+     */
+    private List<WordTime> wordTimes(String text) {
+        List<WordTime> times = new ArrayList<>();
+        for (NativeDecoder.Segment seg : decoder.segments()) {
+            String word = clean(seg.word());
+            if (word.isEmpty()) {
+                continue;
+            }
+            long start = uttFirstSample + (seg.startFrame() - segOffset) * FRAME_SHIFT;
+            long end = uttFirstSample + (seg.endFrame() - segOffset) * FRAME_SHIFT + FRAME_SIZE;
+            if (start < uttFirstSample || end > fed || end <= start) {
+                return null;
+            }
+            times.add(new WordTime(word, toMs(start), (end * 1000 + SAMPLE_RATE - 1) / SAMPLE_RATE));
+        }
+        return String.join(" ", times.stream().map(WordTime::word).toList()).equals(text) ? times : null;
     }
 
     private static long toMs(long samples) {
