@@ -196,6 +196,7 @@ public final class Redactor {
     private void numbers(List<Token> tokens, boolean stillSpeaking, List<Found> found) {
         int i = 0;
         int afterPrevious = 0;
+        Found before = null;
         while (i < tokens.size()) {
             if (!startsNumber(tokens, i)) {
                 i++;
@@ -243,7 +244,15 @@ public final class Redactor {
             }
             Found f = judgeNumber(tokens, first, last, digits.toString(), afterPrevious,
                     stillSpeaking && last == tokens.size() - 1);
-            if (f != null) {
+            if (f == null && before != null && before.to() >= afterPrevious - 1 && first - before.to() <= 3
+                    && digits.length() >= 2 && !isAmount(tokens, last)) {
+                // The rest of a number just judged personal, after a word the recognizer heard in it
+                // ("and"): that word may be a misheard digit, so the whole stretch is one placeholder.
+                found.remove(before);
+                f = new Found(before.entity(), before.from(), last);
+            }
+            before = f;
+            if (f != null && entities.contains(f.entity())) {
                 found.add(f);
             }
             afterPrevious = last + 1;
@@ -302,7 +311,7 @@ public final class Redactor {
                 break;
             }
         }
-        boolean amount = to + 1 < tokens.size() && UNITS.contains(tokens.get(to + 1).word());
+        boolean amount = isAmount(tokens, to);
         String written = writtenForm(tokens, from, to);
         Entity entity = null;
         if (n >= 13 && n <= 19) {
@@ -326,10 +335,11 @@ public final class Redactor {
             entity = context == Context.PHONE ? Entity.PHONE : context == Context.ACCOUNT ? Entity.ACCOUNT
                     : context == Context.SSN ? Entity.SSN : Entity.CARD;
         }
-        if (entity == null || !entities.contains(entity)) {
-            return null;
-        }
-        return new Found(entity, from, to);
+        return entity == null ? null : new Found(entity, from, to);
+    }
+
+    private static boolean isAmount(List<Token> tokens, int last) {
+        return last + 1 < tokens.size() && UNITS.contains(tokens.get(last + 1).word());
     }
 
     /** The run's tokens as written, without spaces between digits and marks ("(555) 123-4567" stays so). */

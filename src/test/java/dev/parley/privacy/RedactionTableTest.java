@@ -62,6 +62,8 @@ class RedactionTableTest {
         redact(Entity.CARD, "cvv seven seven one", "cvv [CARD]");
         redact(Entity.CARD, "credit card three seven eight two eight two two four six three one double oh five",
                 "credit card [CARD]"); // amex, 15 digits with "double oh"
+        redact(Entity.CARD, "my card four five five six seven three and five eight one four nine nine six three",
+                "my card [CARD]"); // a word heard inside the number (8 kHz telephone audio)
         finals(Entity.CARD, "my card number is four five five six seven three seven five",
                 "eight six one four nine nine six three", "my card number is [CARD]", "[CARD]");
         finals(Entity.CARD, "it is 4556 7375", "8614 9963 ok", "it is [CARD]", "[CARD] ok");

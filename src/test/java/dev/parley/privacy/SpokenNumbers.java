@@ -1,5 +1,6 @@
 package dev.parley.privacy;
 
+import dev.parley.audio.G711;
 import dev.parley.audio.Pcm16;
 import dev.parley.audio.Resampler;
 import dev.parley.testing.WavFile;
@@ -48,6 +49,14 @@ final class SpokenNumbers {
             out.writeBytes(WavFile.quiet(RATE, 1200));
         }
         return new SpokenNumbers(out.toByteArray(), spans);
+    }
+
+    /** The speech as a telephone carries it: resampled to 8 kHz, mu-law. */
+    byte[] mulaw8k() {
+        short[] in = Pcm16.littleEndianToShorts(pcm, 0, pcm.length);
+        Resampler resampler = new Resampler(RATE, 8000);
+        short[] out = resampler.process(in, 0, in.length);
+        return G711.encode(out, 0, out.length);
     }
 
     /** eSpeak NG's rendering (22050 Hz) resampled to 16 kHz. */
