@@ -7,7 +7,11 @@ import dev.parley.console.ConsoleComponent;
 import dev.parley.console.LiveFeed;
 import dev.parley.archive.OpenSessions;
 import dev.parley.archive.TranscriptArchive;
+import dev.parley.privacy.Erasure;
+import dev.parley.privacy.RedactionSettings;
+import dev.parley.privacy.Retention;
 import dev.parley.http.HealthEndpoint;
+import dev.parley.http.ErasureEndpoint;
 import dev.parley.http.HttpServer;
 import dev.parley.http.LanguagesEndpoint;
 import dev.parley.http.MetricsEndpoint;
@@ -119,6 +123,7 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 Map.of("recognizer", recognizer.name(), "translator", translator.name(), "tts", synthesizer.name()),
                 limits, workers, meters);
         context.addService(sessions, true, true);
+        sessions.redaction(RedactionSettings.fromProperties(config.lookup()));
         sessions.onClosedRecorded(openSessions::closed);
 
         HttpServer http = new HttpServer(config.string("parley.host", "0.0.0.0"),
@@ -173,6 +178,21 @@ public final class ParleyConfiguration implements CamelConfiguration {
         WebhookDispatcher webhooks = new WebhookDispatcher(WebhookSettings.fromProperties(config.lookup()), context, meters);
         context.addComponent("webhook", new WebhookComponent(webhooks));
         WebhookReplayEndpoint.mount(http.router(), webhooks, tokens, auth.required());
+
+        // Erasure on request, and retention (off unless parley.archive.retention-days is set).
+        boolean webhooksOn = config.bool("parley.webhooks.enabled", true);
+        Erasure erasure = new Erasure(archive, sessions, webhooks, webhooksOn
+                && list(config.string("parley.webhooks.events", "")).contains("session.erased"));
+        context.getRegistry().bind("erasure", erasure);
+        if (index != null) {
+            erasure.addListener((sessionId, cause) -> index.forget(sessionId)); // erased or expired: never found again
+        }
+        ErasureEndpoint.mount(http.router(), erasure, tokens, auth.required());
+        int retentionDays = config.integer("parley.archive.retention-days", 0, 0, 36_500);
+        if (retentionDays > 0) {
+            context.addService(new Retention(archive, erasure::stillOpen, webhooks, Duration.ofDays(retentionDays),
+                    Clock.systemUTC(), erasure.listeners()), true, true);
+        }
 
         // Camel's health registry is set up only as the context starts.
         context.addStartupListener((started, alreadyStarted) -> {

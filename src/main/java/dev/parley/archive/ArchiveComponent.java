@@ -10,7 +10,11 @@ import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultComponent;
 
+import dev.parley.privacy.RedactionSettings;
+
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,8 +39,11 @@ public final class ArchiveComponent extends DefaultComponent {
     private final OpenSessions openSessions;
     private final ArchiveIndex index;
 
-    /** A session's archive, and the settings it was opened with for the final {@code call.json}. */
-    private record Open(SessionArchive files, Map<String, Object> call) {
+    /**
+     * A session's archive, the settings it was opened with for the final {@code call.json}, its audio
+     * held for redaction (null when audio is not redacted), and how many of each entity were redacted.
+     */
+    private record Open(SessionArchive files, Map<String, Object> call, HeldAudio held, Map<String, Integer> redacted) {
     }
 
     /**
@@ -75,6 +82,13 @@ public final class ArchiveComponent extends DefaultComponent {
         }
         SessionEvent event = exchange.getProperty(ParleyProperties.EVENT, SessionEvent.class);
         switch (event.type()) {
+            case "transcript.final" -> {
+                Open o = open.get(session.id());
+                if (o != null) {
+                    o.files().append(event);
+                    judged(o, event);
+                }
+            }
             case "session.created" -> {
                 Open o = openFor(session, false);
                 if (o != null) {
@@ -102,11 +116,20 @@ public final class ArchiveComponent extends DefaultComponent {
                 if (o == null && session.leftOpen()) {
                     archive.closeLeftOpen(session.id(), session.startedAt(), event);
                 } else if (o != null) {
+                    if (o.held() != null) {
+                        o.held().flush(); // every utterance has had its final: all of the audio is judged
+                    }
                     o.files().append(event);
                     Map<String, Object> call = new LinkedHashMap<>(o.call());
                     call.put("ended_at", event.emittedAt());
                     call.put("end_reason", event.field("reason"));
                     call.put("audio", event.field("audio"));
+                    if (call.get("redaction") instanceof Map<?, ?> redaction) {
+                        Map<String, Object> done = new LinkedHashMap<>();
+                        redaction.forEach((k, v) -> done.put(String.valueOf(k), v));
+                        done.put("redacted", new java.util.TreeMap<>(o.redacted()));
+                        call.put("redaction", done);
+                    }
                     o.files().close(call);
                 }
             }
@@ -133,11 +156,19 @@ public final class ArchiveComponent extends DefaultComponent {
         return open.computeIfAbsent(session.id(), id -> {
             Map<String, Object> call = new LinkedHashMap<>(sessions.describe(session));
             call.put("session_id", id);
+            RedactionSettings redaction = sessions.redaction();
+            if (redaction.enabled()) {
+                Map<String, Object> section = new LinkedHashMap<>();
+                section.put("entities", redaction.entities().stream().map(Enum::name).sorted().toList());
+                section.put("audio", redaction.audio().name().toLowerCase(java.util.Locale.ROOT));
+                call.put("redaction", section);
+            }
             SessionArchive files = archive.open(id, session.startedAt(), session.settings().channels(),
                     session.settings().format().sampleRate(), session.settings().format().encoding().wireName());
             files.writeCallJson(call);
             openSessions.opened(id, files.folder());
-            return new Open(files, call);
+            return new Open(files, call, redaction.redactsAudio() ? new HeldAudio(files, redaction.audio()) : null,
+                    new ConcurrentHashMap<>());
         });
     }
 
@@ -147,11 +178,39 @@ public final class ArchiveComponent extends DefaultComponent {
             return; // not yet: see ParleyHeaders.AUDIO_FOR
         }
         Long gap = exchange.getMessage().getHeader(ParleyHeaders.AUDIO_GAP, Long.class);
-        if (gap != null) {
+        if (o.held() != null) {
+            String channel = exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class);
+            if (gap != null) {
+                o.held().silence(channel, gap);
+            } else {
+                o.held().audio(channel, exchange.getMessage().getBody(byte[].class));
+            }
+        } else if (gap != null) {
             o.files().appendSilence(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class), gap);
         } else {
             o.files().appendAudio(exchange.getMessage().getHeader(ParleyHeaders.CHANNEL, String.class),
                     exchange.getMessage().getBody(byte[].class));
+        }
+    }
+
+    /**
+     * A final was recorded: its redactions are counted, and, with audio redaction, the audio of its
+     * utterance is written with its redacted words' spans masked.
+     */
+    private static void judged(Open o, SessionEvent event) {
+        List<long[]> spans = new ArrayList<>();
+        if (event.field("redactions") instanceof List<?> redactions) {
+            for (Object r : redactions) {
+                if (r instanceof Map<?, ?> span) {
+                    o.redacted().merge(String.valueOf(span.get("type")), 1, Integer::sum);
+                    if (span.get("audio_start_ms") instanceof Number from && span.get("audio_end_ms") instanceof Number to) {
+                        spans.add(new long[] {from.longValue(), to.longValue()});
+                    }
+                }
+            }
+        }
+        if (o.held() != null && event.endMs() != null) {
+            o.held().judged(event.channel(), event.endMs(), spans);
         }
     }
 

@@ -10,17 +10,22 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -70,6 +75,87 @@ public final class TranscriptArchive {
                 .resolve(String.format("%02d", day.getDayOfMonth()))
                 .resolve(sessionId);
         return SafeNames.inside(root, folder);
+    }
+
+    /** A session in the archive: its folder and its {@code call.json} (empty if it cannot be read). */
+    public record Archived(String sessionId, Path folder, Map<String, Object> call) {
+
+        /** When the session ended, or started if it never said it ended (a crash). */
+        public Instant lastActivity() {
+            Object at = call.getOrDefault("ended_at", call.get("started_at"));
+            return at == null ? Instant.EPOCH : Instant.parse(at.toString());
+        }
+
+        @SuppressWarnings("unchecked")
+        public Map<String, Object> metadata() {
+            return call.get("metadata") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        }
+    }
+
+    /** Every session in the archive ({@code root/YYYY/MM/DD/<id>}), oldest day first. */
+    public List<Archived> sessions() {
+        List<Archived> found = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return found;
+        }
+        try (Stream<Path> days = Files.find(root, 3, (path, attrs) -> attrs.isDirectory()
+                && root.relativize(path).getNameCount() == 3
+                && root.relativize(path).toString().matches("\\d{4}/\\d{2}/\\d{2}"))) {
+            for (Path day : days.sorted().toList()) {
+                try (Stream<Path> folders = Files.list(day)) {
+                    for (Path folder : folders.sorted().toList()) {
+                        String id = folder.getFileName().toString();
+                        if (Files.isDirectory(folder) && SafeNames.SAFE.matcher(id).matches()) {
+                            found.add(new Archived(id, folder, readCall(folder)));
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the archive in " + root, e);
+        }
+        return found;
+    }
+
+    public Optional<Archived> find(String sessionId) {
+        if (sessionId == null || !SafeNames.SAFE.matcher(sessionId).matches()) {
+            return Optional.empty();
+        }
+        return sessions().stream().filter(s -> s.sessionId().equals(sessionId)).findFirst();
+    }
+
+    /**
+     * Deletes a session's folder and everything in it, deepest first. Returns the files and folders
+     * removed, relative to the root.
+     */
+    public List<String> delete(Archived session) {
+        Path folder = SafeNames.inside(root, session.folder());
+        List<String> removed = new ArrayList<>();
+        try (Stream<Path> all = Files.walk(folder)) {
+            for (Path path : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+                removed.add(root.relativize(path).toString());
+            }
+            if (fsync) {
+                AtomicFiles.forceFolder(folder.getParent());
+            }
+        } catch (NoSuchFileException gone) {
+            // removed meanwhile: nothing more to do
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the archive of session " + session.sessionId(), e);
+        }
+        Collections.reverse(removed);
+        return removed;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> readCall(Path folder) {
+        try {
+            return new ObjectMapper().readValue(
+                    folder.resolve(SessionArchive.CALL_JSON).toFile(), Map.class);
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
     }
 
     /**

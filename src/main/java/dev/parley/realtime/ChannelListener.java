@@ -15,6 +15,10 @@ public interface ChannelListener {
         complete(channel, utterance, text, startMs, endMs);
     }
 
+    /** Where each word of the coming final was spoken, in the channel's time (see {@link RecognitionListener#wordTimes}). */
+    default void wordTimes(RecognitionChannel channel, int utterance, java.util.List<WordTime> words) {
+    }
+
     /** Something the sender can fix, such as silent input; the session goes on. */
     void warning(RecognitionChannel channel, String code, String message);
 

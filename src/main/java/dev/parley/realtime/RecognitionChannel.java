@@ -578,6 +578,13 @@ public final class RecognitionChannel {
         }
 
         @Override
+        public void wordTimes(int utterance, java.util.List<WordTime> words) {
+            java.util.List<WordTime> shifted = words.stream()
+                    .map(w -> new WordTime(w.word(), channelTime(w.startMs()), channelTime(w.endMs()))).toList();
+            each(l -> l.wordTimes(channel, utterance, shifted));
+        }
+
+        @Override
         public void speechStarted(int utterance, long atMs) {
             long at = channelTime(atMs);
             spans.put(utterance, new long[] {at, at});

@@ -24,6 +24,13 @@ public interface RecognitionListener {
     }
 
     /**
+     * Where each word of the utterance's final text (split at spaces) was spoken, called just before
+     * its {@link #complete}. Engines that know no word times never call it.
+     */
+    default void wordTimes(int utterance, java.util.List<WordTime> words) {
+    }
+
+    /**
      * The engine heard speech begin at {@code atMs} (from the first sample fed): results of this
      * utterance follow. Engines without voice activity detection never call it.
      */

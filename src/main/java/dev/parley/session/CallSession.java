@@ -38,10 +38,13 @@ public final class CallSession implements ChannelListener {
     /** Replaced, never changed, as channels are added: read from any thread (the sweeper's too). */
     private volatile Map<String, RecognitionChannel> channels = Map.of();
     private final SerialExecutor outbox;
+    private final RedactedTranscripts redaction;
 
     private long seq;
     private int itemCount;
     private final Map<String, String> openItems = new HashMap<>();
+    /** Word times of finals about to be delivered, by channel and utterance: for audio redaction. */
+    private final Map<String, java.util.List<dev.parley.realtime.WordTime>> wordTimes = new java.util.concurrent.ConcurrentHashMap<>();
     /** Channels whose speaker is in the middle of an utterance (the recognizer heard it start, not end). */
     private final java.util.Set<String> speaking = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile State state = State.OPEN;
@@ -92,6 +95,7 @@ public final class CallSession implements ChannelListener {
         this.registry = registry;
         this.metadata = settings.metadata();
         this.outbox = new SerialExecutor(registry.eventThreads());
+        this.redaction = new RedactedTranscripts(registry.redaction(), this::emit);
     }
 
     public String id() { return id; }
@@ -128,9 +132,17 @@ public final class CallSession implements ChannelListener {
         }
     }
 
-    /** Stamps a draft with this session's identity and next {@code seq}, and hands it to the event routes. */
+    /**
+     * Stamps a draft with this session's identity and next {@code seq}, and hands it to the event
+     * routes; a translation or a key pressed is redacted first (parley.redaction.*).
+     */
     public void emit(SessionEvent.Draft draft) {
-        emit(draft, this::eventRouted);
+        emit(redaction.outgoing(draft), this::eventRouted);
+    }
+
+    /** The event as this session's own client may see it: unredacted only if the settings say so. */
+    public SessionEvent forClient(SessionEvent event) {
+        return event.unredacted();
     }
 
     private void emit(SessionEvent.Draft draft, Runnable whenRouted) {
@@ -252,8 +264,8 @@ public final class CallSession implements ChannelListener {
 
     @Override
     public void partial(RecognitionChannel channel, int utterance, String text) {
-        emit(SessionEvent.of("transcript.partial").itemId(itemId(channel, utterance, false))
-                .channel(channel.name()).language(channel.language()).text(text));
+        redaction.partial(channel.name(), SessionEvent.of("transcript.partial").itemId(itemId(channel, utterance, false))
+                .channel(channel.name()).language(channel.language()), text);
     }
 
     @Override
@@ -267,14 +279,15 @@ public final class CallSession implements ChannelListener {
         long arrived = channel.arrivalNanos(endMs);
         registry.meters().transcriptFinal(settings.ingest(), arrived < 0 ? -1 : System.nanoTime() - arrived);
         SessionEvent.Draft event = SessionEvent.of("transcript.final").itemId(itemId(channel, utterance, true))
-                .channel(channel.name()).language(channel.language()).text(text).span(startMs, endMs);
+                .channel(channel.name()).language(channel.language()).span(startMs, endMs);
         if (confidence != null) {
             event.field("confidence", confidence.utterance());
-            if (!confidence.words().isEmpty()) {
+            // Each word's text is what was said: with redaction on, the words are not given at all.
+            if (!confidence.words().isEmpty() && !redaction.enabled()) {
                 event.field("words", confidence.words().stream().map(CallSession::word).toList());
             }
         }
-        emit(event);
+        redaction.complete(channel.name(), event, text, wordTimes.remove(channel.name() + '/' + utterance));
     }
 
     private static Map<String, Object> word(Confidence.Word w) {
@@ -284,6 +297,13 @@ public final class CallSession implements ChannelListener {
         word.put("end_ms", w.endMs());
         word.put("confidence", w.confidence());
         return word;
+    }
+
+    @Override
+    public void wordTimes(RecognitionChannel channel, int utterance, java.util.List<dev.parley.realtime.WordTime> words) {
+        if (redaction.enabled()) {
+            wordTimes.put(channel.name() + '/' + utterance, words);
+        }
     }
 
     @Override
@@ -303,6 +323,7 @@ public final class CallSession implements ChannelListener {
     @Override
     public void finished(RecognitionChannel channel) {
         speaking.remove(channel.name());
+        redaction.release(channel.name());
         closeIfDone();
     }
 
@@ -340,8 +361,14 @@ public final class CallSession implements ChannelListener {
                 endReason = reason;
                 closeCode = code;
             }
-            closing = true;
             endedAt = Instant.now();
+        }
+        redaction.releaseAll(); // a final held back for redaction goes out before the end
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
         }
         channels.values().forEach(RecognitionChannel::endOfInput);
         emitClosed();

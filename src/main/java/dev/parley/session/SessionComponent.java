@@ -16,7 +16,7 @@ public final class SessionComponent extends DefaultComponent {
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) {
         return switch (remaining) {
             case "client" -> StepEndpoint.of(uri, this, (session, exchange) ->
-                    session.client().send(exchange.getMessage().getMandatoryBody(SessionEvent.class)));
+                    session.client().send(session.forClient(exchange.getMessage().getMandatoryBody(SessionEvent.class))));
             case "emit" -> StepEndpoint.of(uri, this, (session, exchange) ->
                     session.emit(exchange.getMessage().getMandatoryBody(SessionEvent.Draft.class)));
             default -> throw new IllegalArgumentException(

@@ -23,7 +23,7 @@ public final class SessionEvent extends AbstractMap<String, Object> {
     /** Every type of event Parley emits. */
     public static final Set<String> TYPES = Set.of("session.created", "session.joined", "transcript.partial",
             "transcript.final", "translation.final", "tts.audio", "dtmf", "audio.paused", "audio.resumed", "warning",
-            "error", "session.closed");
+            "error", "session.closed", "session.erased");
 
     private final String type;
     private final String eventId;
@@ -37,6 +37,8 @@ public final class SessionEvent extends AbstractMap<String, Object> {
     private final Long startMs;
     private final Long endMs;
     private final Map<String, Object> envelope;
+    private final Map<String, Object> fields;
+    private final String originalText;
 
     /** An emitted event. Sessions stamp their own drafts; tools and tests may stamp one directly. */
     public SessionEvent(Draft draft, String eventId, String sessionId, long seq, Instant emittedAt) {
@@ -51,6 +53,8 @@ public final class SessionEvent extends AbstractMap<String, Object> {
         this.text = draft.text;
         this.startMs = draft.startMs;
         this.endMs = draft.endMs;
+        this.fields = Map.copyOf(draft.fields);
+        this.originalText = draft.original;
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("type", type);
         fields.put("v", SCHEMA_VERSION);
@@ -74,6 +78,14 @@ public final class SessionEvent extends AbstractMap<String, Object> {
         }
     }
 
+    /**
+     * An event about a session that has ended, which no session emits ({@code session.erased}):
+     * stamped here with a new id, {@code seq} and the time now.
+     */
+    public static SessionEvent about(String sessionId, long seq, Draft draft) {
+        return new SessionEvent(draft, Ids.event(), sessionId, seq, Instant.now());
+    }
+
     /** Starts an event of the given type; the session stamps the envelope when it emits it. */
     public static Draft of(String type) {
         return new Draft(type);
@@ -91,6 +103,26 @@ public final class SessionEvent extends AbstractMap<String, Object> {
     public String text() { return text; }
     public Long startMs() { return startMs; }
     public Long endMs() { return endMs; }
+
+    /**
+     * This event with the text its speaker said, where redaction changed it and the settings let the
+     * speaker's own client see it ({@code parley.redaction.speaker-sees-original}); otherwise itself.
+     * Never archived nor published: only the speaker's client gets it.
+     */
+    public SessionEvent unredacted() {
+        if (originalText == null) {
+            return this;
+        }
+        Draft draft = new Draft(type).itemId(itemId).channel(channel).language(language).text(originalText);
+        draft.startMs = startMs;
+        draft.endMs = endMs;
+        fields.forEach((name, value) -> {
+            if (!name.equals("redactions")) {
+                draft.field(name, value);
+            }
+        });
+        return new SessionEvent(draft, eventId, sessionId, seq, emittedAt);
+    }
 
     /** A type-specific field, such as an error's {@code code}. */
     public Object field(String name) { return envelope.get(name); }
@@ -121,6 +153,7 @@ public final class SessionEvent extends AbstractMap<String, Object> {
         private Long startMs;
         private Long endMs;
         private final Map<String, Object> fields = new LinkedHashMap<>();
+        private String original;
 
         private Draft(String type) {
             this.type = type;
@@ -128,10 +161,17 @@ public final class SessionEvent extends AbstractMap<String, Object> {
 
         public String type() { return type; }
         public Draft itemId(String itemId) { this.itemId = itemId; return this; }
+        public String itemId() { return itemId; }
         public Draft channel(String channel) { this.channel = channel; return this; }
         public Draft language(String language) { this.language = language; return this; }
         public Draft text(String text) { this.text = text; return this; }
+        public String text() { return text; }
+        /** The text before redaction, for the speaker's own client only (see {@link SessionEvent#unredacted()}). */
+        public Draft original(String original) { this.original = original; return this; }
+
         public Draft span(long startMs, long endMs) { this.startMs = startMs; this.endMs = endMs; return this; }
+        public Long startMs() { return startMs; }
+        public Long endMs() { return endMs; }
         public Draft field(String name, Object value) { fields.put(name, value); return this; }
     }
 }

@@ -58,6 +58,7 @@ public final class SessionRegistry extends ServiceSupport {
     private int anonymousOpen;
     private volatile Consumer<String> closedRecorded = id -> { };
     private volatile boolean draining;
+    private volatile dev.parley.privacy.RedactionSettings redaction = dev.parley.privacy.RedactionSettings.OFF;
 
     /**
      * @param reachableTargets for a source language, the languages it can be translated into
@@ -84,6 +85,15 @@ public final class SessionRegistry extends ServiceSupport {
     public Recognizer recognizer() { return recognizer; }
 
     public SessionLimits limits() { return limits; }
+
+    /** How sessions opened from now on redact their text (parley.redaction.*); off by default. */
+    public void redaction(dev.parley.privacy.RedactionSettings settings) {
+        this.redaction = settings;
+    }
+
+    public dev.parley.privacy.RedactionSettings redaction() {
+        return redaction;
+    }
 
     /** The languages sessions can be opened in. */
     public Set<String> sourceLanguages() {

@@ -331,6 +331,64 @@ public final class WebhookDispatcher implements AutoCloseable {
         return replayed;
     }
 
+    /** How many deliveries {@link #forgetSessions} removed: still pending, and dead letters. */
+    public record Forgotten(int pending, int dead) {
+    }
+
+    /**
+     * Removes every delivery of these sessions' events, pending or dead: their files go, so no
+     * attempt is made of them any more (one already on the wire may still arrive). For erasure: the
+     * notices of an erasure ({@code session.erased}) are kept.
+     */
+    public synchronized Forgotten forgetSessions(Set<String> sessionIds) {
+        java.util.function.Predicate<PendingDelivery> theirs = d -> !"session.erased".equals(d.eventType())
+                && sessionIds.contains(sessionOf(d));
+        int pending = removeWhere(spool.pending, theirs);
+        int dead = removeWhere(spool.dead, theirs);
+        return new Forgotten(pending, dead);
+    }
+
+    /** Removes the dead letters of events emitted before {@code cutoff}; returns how many. For retention. */
+    public synchronized int dropDeadLettersBefore(Instant cutoff) {
+        return removeWhere(spool.dead, d -> d.createdAt().isBefore(cutoff));
+    }
+
+    private int removeWhere(Path folder, java.util.function.Predicate<PendingDelivery> match) {
+        int removed = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*" + Spool.JSON_SUFFIX)) {
+            for (Path file : files) {
+                PendingDelivery delivery;
+                try {
+                    delivery = PendingDelivery.fromJson(Files.readAllBytes(file));
+                } catch (NoSuchFileException gone) {
+                    continue;
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("Webhook spool file {} cannot be read ({}); left alone", file, e.getMessage());
+                    continue;
+                }
+                if (match.test(delivery) && Files.deleteIfExists(file)) {
+                    removed++;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the webhook spool in " + folder, e);
+        }
+        if (removed > 0) {
+            spool.forceDirectory(folder);
+        }
+        return removed;
+    }
+
+    private static String sessionOf(PendingDelivery delivery) {
+        try {
+            return PendingDelivery.JSON.readTree(delivery.payload()).path("session_id").asText(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private void warnAboutLeftovers() {
         int left = 0;
         try {

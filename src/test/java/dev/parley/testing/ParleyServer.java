@@ -105,6 +105,11 @@ public final class ParleyServer implements AutoCloseable {
     /** The webhook spool folder (pending deliveries, dead/ letters). */
     public Path webhooks() { return webhooks; }
 
+    /** The running Camel, for a test that reaches one of Parley's beans (the erasure, say). */
+    public org.apache.camel.CamelContext camel() {
+        return main.getCamelContext();
+    }
+
     public SessionRegistry sessions() {
         return main.getCamelContext().hasService(SessionRegistry.class);
     }

@@ -4,7 +4,9 @@ import dev.parley.realtime.CapacityException;
 import dev.parley.realtime.Confidence;
 import dev.parley.realtime.RecognitionListener;
 import dev.parley.realtime.RecognitionStream;
+import dev.parley.realtime.WordTime;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -489,6 +491,10 @@ public final class PocketSphinxStream implements RecognitionStream {
         long endMs = Math.max(toMs(start) + 1, toMs(end));
         listener.speechStopped(n, endMs);
         if (deliver) {
+            List<WordTime> times = wordTimes(words, text);
+            if (times != null) {
+                listener.wordTimes(n, times);
+            }
             listener.complete(n, text, toMs(start), endMs, confidence(words));
         } else {
             listener.noResult(n);
@@ -566,6 +572,19 @@ public final class PocketSphinxStream implements RecognitionStream {
             return null;
         }
         return new Confidence(words.stream().mapToDouble(Confidence.Word::confidence).average().orElseThrow(), words);
+    }
+
+    /**
+     * Where each word of {@code text} was spoken, from the segmentation (fillers left out), mapped to
+     * samples as {@link #wordSpan()} does; null when the segmentation does not match the text.
+     */
+    /** Where each word of the final was spoken, or null unless the words are the final's text. */
+    private static List<WordTime> wordTimes(List<Confidence.Word> words, String text) {
+        if (words.isEmpty() || !String.join(" ", words.stream().map(Confidence.Word::text).toList()).equals(text)) {
+            return null;
+        }
+        // A word's end rounded up, not down: what is masked by these times must cover all of it.
+        return words.stream().map(w -> new WordTime(w.text(), w.startMs(), w.endMs() + 1)).toList();
     }
 
     private static long toMs(long samples) {

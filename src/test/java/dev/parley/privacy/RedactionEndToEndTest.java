@@ -1,0 +1,283 @@
+package dev.parley.privacy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.audio.G711;
+import dev.parley.telephony.Archives;
+import dev.parley.telephony.SocketClient;
+import dev.parley.telephony.TwilioStream;
+import dev.parley.telephony.twilio.TwilioSignature;
+import dev.parley.testing.ListenClient;
+import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WavFile;
+import dev.parley.testing.WebhookReceiver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A caller says a card number and a phone number (eSpeak NG's speech at 16 kHz, streamed as a client
+ * would) with redaction on: no stretch of either number is in any file Parley writes, any webhook,
+ * or any translation, and events say what was redacted and where.
+ */
+class RedactionEndToEndTest {
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final String TWILIO_TOKEN = "twilio-auth-token-for-redaction";
+    private static ParleyServer parley;
+    private static WebhookReceiver hooks;
+    private static SpokenNumbers speech;
+
+    @BeforeAll
+    static void start() throws Exception {
+        speech = SpokenNumbers.render();
+        hooks = new WebhookReceiver();
+        Path model = Path.of(RedactionEndToEndTest.class.getResource("/privacy/payments.arpa").toURI());
+        parley = ParleyServer.start(Map.ofEntries(Map.entry("parley.redaction.enabled", "true"),
+                Map.entry("parley.translation.targets", "es"), Map.entry("parley.twilio.auth-token", TWILIO_TOKEN),
+                // The speaker's own client sees what the recognizer heard: the numbers the files must not hold.
+                Map.entry("parley.redaction.speaker-sees-original", "true"),
+                Map.entry("parley.recognizer.pocketsphinx.lm", model.toString()),
+                Map.entry("parley.recognizer.pocketsphinx.warm-decoders", "1"),
+                Map.entry("parley.webhooks.urls", hooks.url()), Map.entry("parley.webhooks.secret", WebhookReceiver.SECRET),
+                Map.entry("parley.webhooks.events", "transcript.partial,transcript.final,translation.final,session.closed"),
+                Map.entry("parley.session.max-queued-audio-ms", "30000")));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (parley != null) {
+            parley.close();
+        }
+        if (hooks != null) {
+            hooks.close();
+        }
+    }
+
+    @Test
+    void aCardAndAPhoneNumberSpokenOnListenAreInNoFileNoWebhookAndNoTranslation() throws Exception {
+        String sessionId;
+        List<ListenClient.Received> live;
+        try (ListenClient client = ListenClient.connect(parley.ws("/v1/listen?source=en&rate=16000&meta.call_id=redact-listen"))) {
+            client.stream(speech.pcm, SpokenNumbers.RATE * 2 / 25, SpokenNumbers.RATE * 2, false);
+            client.endInput();
+            client.await("session.closed", Duration.ofSeconds(90));
+            live = client.events();
+            sessionId = live.get(0).json().path("session_id").asText();
+        }
+        Path folder = Archives.await(parley.archive(), "call_id", "redact-listen", Duration.ofSeconds(10));
+        List<JsonNode> archived = Archives.transcript(folder);
+        List<JsonNode> finals = Archives.ofType(archived, "transcript.final");
+        finals.forEach(f -> System.out.println("final: " + f.path("text").asText() + "  " + f.path("redactions")));
+        Archives.ofType(archived, "translation.final").forEach(f -> System.out.println("translation: " + f.path("text").asText()));
+
+        List<String> heard = live.stream().filter(e -> e.type().equals("transcript.final"))
+                .map(e -> e.json().path("text").asText()).toList();
+        heard.forEach(h -> System.out.println("heard: " + h));
+        String heardCard = numberAfter(heard, "card");
+        String heardPhone = numberAfter(heard, "phone");
+        System.out.printf("PocketSphinx heard the card %s as %s, the phone %s as %s%n", SpokenNumbers.CARD, heardCard,
+                SpokenNumbers.PHONE, heardPhone);
+        assertTrue(heardCard.length() >= 12, "the recognizer heard no card number: " + heard);
+        assertTrue(finals.stream().anyMatch(f -> f.path("text").asText().contains("[CARD]")), "no [CARD] in " + finals);
+        for (JsonNode f : finals) {
+            for (JsonNode r : f.path("redactions")) {
+                String text = f.path("text").asText();
+                assertEquals("[" + r.path("type").asText() + "]", text.substring(r.path("start").asInt(), r.path("end").asInt()));
+            }
+        }
+        List<String> numbers = Stream.of(SpokenNumbers.CARD, SpokenNumbers.PHONE, heardCard, heardPhone)
+                .filter(n -> n.length() >= 4).toList();
+        assertNoNumberIn("transcript.jsonl", textsOf(archived), numbers);
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path caption : files.filter(p -> p.getFileName().toString().startsWith("captions.")).toList()) {
+                assertNoNumberIn(caption.getFileName().toString(), cueTextOf(caption), numbers);
+            }
+        }
+        assertFalse(Archives.ofType(archived, "translation.final").isEmpty(), "no translation");
+        List<JsonNode> hooked = awaitWebhooks(sessionId);
+        assertTrue(hooked.stream().anyMatch(e -> e.path("type").asText().equals("transcript.final")));
+        hooked.forEach(e -> assertNoNumberIn("webhook " + e.path("type").asText(), e.path("text").asText(), numbers));
+        live.stream().filter(e -> e.type().equals("translation.final"))
+                .forEach(e -> assertNoNumberIn("the client's translation", e.json().path("text").asText(), numbers));
+        JsonNode redaction = JSON.readTree(folder.resolve("call.json").toFile()).path("redaction");
+        assertEquals("silence", redaction.path("audio").asText());
+        assertTrue(redaction.path("redacted").path("CARD").asInt() >= 1, redaction.toString());
+
+        assertAudioMaskedOnlyWhereRedacted(WavFile.read(folder.resolve("audio.wav")).pcm(), finals);
+    }
+
+    /**
+     * {@code audio.wav} is what was sent but for the redacted words' spans, which are silent (0); and
+     * those spans cover most of the card's sentence (its digits are most of it).
+     */
+    private static void assertAudioMaskedOnlyWhereRedacted(byte[] archived, List<JsonNode> finals) {
+        assertEquals(speech.pcm.length, archived.length, "audio.wav holds all the audio sent");
+        boolean[] masked = new boolean[archived.length / 2];
+        long maskedMs = 0;
+        for (JsonNode f : finals) {
+            for (JsonNode r : f.path("redactions")) {
+                int from = (int) (r.path("audio_start_ms").asLong() * SpokenNumbers.RATE / 1000);
+                int to = (int) Math.min(masked.length, r.path("audio_end_ms").asLong() * SpokenNumbers.RATE / 1000);
+                assertTrue(to > from, "no audio span in " + r);
+                java.util.Arrays.fill(masked, from, to, true);
+                maskedMs += r.path("audio_end_ms").asLong() - r.path("audio_start_ms").asLong();
+            }
+        }
+        int identical = 0;
+        int silent = 0;
+        int maskedSamples = 0;
+        for (int i = 0; i < masked.length; i++) {
+            short sent = (short) ((speech.pcm[2 * i] & 0xff) | speech.pcm[2 * i + 1] << 8);
+            short kept = (short) ((archived[2 * i] & 0xff) | archived[2 * i + 1] << 8);
+            if (masked[i]) {
+                maskedSamples++;
+                silent += kept == 0 ? 1 : 0;
+            } else {
+                identical += kept == sent ? 1 : 0;
+            }
+        }
+        SpokenNumbers.Span card = speech.sentences.get(1);
+        long cardMs = (card.to() - card.from()) / 2 * 1000L / SpokenNumbers.RATE;
+        System.out.printf("audio.wav: %d ms masked (the card's sentence is %d ms); %d of %d masked samples at 0,"
+                + " %d of %d other samples identical to what was sent%n", maskedMs, cardMs, silent, maskedSamples,
+                identical, masked.length - maskedSamples);
+        assertEquals(maskedSamples, silent, "masked samples that are not silent");
+        assertEquals(masked.length - maskedSamples, identical, "samples changed outside the redacted spans");
+        assertTrue(maskedMs >= cardMs / 2, maskedMs + " ms masked of a " + cardMs + " ms sentence of digits");
+    }
+
+    @Test
+    void aCardAndAPhoneNumberSpokenOnASignedTwilioCallAreInNoFileNoWebhookAndNoTranslation() throws Exception {
+        byte[] call = speech.mulaw8k();
+        String url = "wss://127.0.0.1:" + parley.port() + "/twilio/media";
+        TwilioStream stream;
+        try (SocketClient ws = SocketClient.connect(parley.wsWithoutToken("/twilio/media"),
+                Map.of("X-Twilio-Signature", TwilioSignature.sign(TWILIO_TOKEN, url)))) {
+            stream = new TwilioStream(ws, "redact");
+            stream.start(List.of("inbound"), Map.of("customer_language", "en", "customer_targets", "es"));
+            stream.audio(Map.of("inbound", call), 3);
+            stream.ws.send(Map.of("event", "dtmf", "sequenceNumber", Long.toString(++stream.seq), "streamSid", stream.streamSid,
+                    "dtmf", Map.of("track", "inbound_track", "digit", "4")));
+            stream.stop();
+            assertEquals(1000, ws.awaitClose(Duration.ofSeconds(60)));
+        }
+        Path folder = Archives.await(parley.archive(), "call_sid", stream.callSid, Duration.ofSeconds(10));
+        List<JsonNode> archived = Archives.transcript(folder);
+        List<JsonNode> finals = Archives.ofType(archived, "transcript.final");
+        finals.forEach(f -> System.out.println("twilio final: " + f.path("text").asText() + "  " + f.path("redactions")));
+        String sessionId = archived.get(0).path("session_id").asText();
+        assertTrue(finals.stream().anyMatch(f -> f.path("text").asText().contains("[CARD]")), "no [CARD] in " + finals);
+        List<String> numbers = List.of(SpokenNumbers.CARD, SpokenNumbers.PHONE);
+        assertNoNumberIn("transcript.jsonl", textsOf(archived), numbers);
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path caption : files.filter(p -> p.getFileName().toString().startsWith("captions.")).toList()) {
+                assertNoNumberIn(caption.getFileName().toString(), cueTextOf(caption), numbers);
+            }
+        }
+        assertEquals("*", Archives.ofType(archived, "dtmf").get(0).path("digit").asText());
+        assertFalse(Archives.ofType(archived, "translation.final").isEmpty(), "no translation");
+        List<JsonNode> hooked = awaitWebhooks(sessionId);
+        hooked.forEach(e -> assertNoNumberIn("webhook " + e.path("type").asText(), e.path("text").asText(), numbers));
+
+        byte[] wav = Files.readAllBytes(folder.resolve("audio.wav"));
+        byte[] archivedAudio = java.util.Arrays.copyOfRange(wav, dataStart(wav), wav.length);
+        byte[] silence = {G711.encode((short) 0)};
+        boolean[] masked = new boolean[archivedAudio.length];
+        for (JsonNode f : finals) {
+            for (JsonNode r : f.path("redactions")) {
+                java.util.Arrays.fill(masked, (int) (r.path("audio_start_ms").asLong() * 8),
+                        (int) Math.min(masked.length, r.path("audio_end_ms").asLong() * 8), true);
+            }
+        }
+        int changed = 0;
+        int loud = 0;
+        int maskedCount = 0;
+        for (int i = 0; i < archivedAudio.length; i++) {
+            byte sent = i < call.length ? call[i] : silence[0];
+            if (masked[i]) {
+                maskedCount++;
+                loud += archivedAudio[i] != silence[0] ? 1 : 0;
+            } else {
+                changed += archivedAudio[i] != sent ? 1 : 0;
+            }
+        }
+        System.out.printf("Twilio audio.wav (8 kHz mu-law): %d ms masked, %d of them not silent; %d of %d other samples"
+                + " differ from what was sent%n", maskedCount / 8, loud, changed, archivedAudio.length - maskedCount);
+        assertTrue(maskedCount > 8 * 2000, "less than 2 s masked");
+        assertEquals(0, loud);
+        assertEquals(0, changed);
+    }
+
+    /** The texts of the archived events (the envelope's ids, times and hashes hold digits of their own). */
+    private static String textsOf(List<JsonNode> archived) {
+        return String.join("\n", archived.stream().map(e -> e.path("text").asText()).toList());
+    }
+
+    /** The cues' text of a caption file, without its numbers and times. */
+    private static String cueTextOf(Path caption) throws Exception {
+        return String.join("\n", Files.readAllLines(caption).stream()
+                .filter(line -> !line.contains("-->") && !line.matches("\\d*") && !line.startsWith("WEBVTT")).toList());
+    }
+
+    /** Where the samples of a WAV file begin: after its {@code data} chunk's header. */
+    private static int dataStart(byte[] wav) {
+        for (int i = 12; i + 8 <= wav.length; ) {
+            String id = new String(wav, i, 4, java.nio.charset.StandardCharsets.US_ASCII);
+            int size = (wav[i + 4] & 0xff) | (wav[i + 5] & 0xff) << 8 | (wav[i + 6] & 0xff) << 16 | (wav[i + 7] & 0xff) << 24;
+            if (id.equals("data")) {
+                return i + 8;
+            }
+            i += 8 + size + (size & 1);
+        }
+        throw new AssertionError("no data chunk");
+    }
+
+    private static void assertNoNumberIn(String where, String text, List<String> numbers) {
+        for (String number : numbers) {
+            assertFalse(SpokenNumbers.leaks(text, number), "digits of " + number + " in " + where + ": " + text);
+        }
+    }
+
+    /** The digits the recognizer heard after {@code lead}, and at the start of the next final (a number split in two). */
+    private static String numberAfter(List<String> finals, String lead) {
+        for (int i = 0; i < finals.size(); i++) {
+            int at = finals.get(i).indexOf(lead);
+            if (at >= 0) {
+                StringBuilder digits = new StringBuilder(SpokenNumbers.digitsIn(finals.get(i).substring(at + lead.length())));
+                for (String word : (i + 1 < finals.size() ? finals.get(i + 1) : "").split(" ")) {
+                    String d = SpokenNumbers.digitsIn(word);
+                    if (d.isEmpty()) {
+                        break;
+                    }
+                    digits.append(d);
+                }
+                return digits.toString();
+            }
+        }
+        return "";
+    }
+
+    private static List<JsonNode> awaitWebhooks(String sessionId) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            List<JsonNode> mine = hooks.verified().stream().map(WebhookReceiver.Delivery::event)
+                    .filter(e -> e.path("session_id").asText().equals(sessionId)).toList();
+            if (mine.stream().anyMatch(e -> e.path("type").asText().equals("session.closed"))) {
+                return mine;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no session.closed webhook for " + sessionId);
+    }
+}
