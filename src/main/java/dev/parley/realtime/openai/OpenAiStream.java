@@ -749,6 +749,12 @@ final class OpenAiStream implements RecognitionStream {
         String code = error.path("code").asText("");
         String param = error.path("param").asText("");
         String eventId = error.path("event_id").asText("");
+        if (param.equals("session.include")) {
+            // A service without log probabilities (a model that has none, or Parley's own /v1/realtime):
+            // the session goes on, and its finals carry no confidence rather than a made-up one.
+            LOG.info("{} gives no log probabilities{}; finals from it carry no confidence", uri, describe(error));
+            return;
+        }
         if (!eventId.isEmpty() && eventId.equals(updateEventId) || param.startsWith("session")) {
             fail("The OpenAI recognizer refused the transcription session settings (model '" + settings.model() + "'"
                     + (language.isEmpty() ? "" : ", language '" + language + "'") + ")" + describe(error) + ". Check "
