@@ -18,7 +18,7 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /** A member of staff signed in to a Parley's console over HTTP: its cookie, and its CSRF token for changes. */
-final class StaffClient {
+public final class StaffClient {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -45,7 +45,7 @@ final class StaffClient {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    static StaffClient signIn(ParleyServer parley, String name, String key) throws Exception {
+    public static StaffClient signIn(ParleyServer parley, String name, String key) throws Exception {
         return signIn(parley::http, parley.client(), name, key);
     }
 
@@ -94,7 +94,7 @@ final class StaffClient {
     }
 
     /** An {@code /api/events} stream, read in the background: the envelopes it has brought so far. */
-    Events events(String query) throws Exception {
+    public Events events(String query) throws Exception {
         HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(parley.apply("/api/events" + query))
                 .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofLines());
         if (response.statusCode() != 200) {
@@ -107,9 +107,9 @@ final class StaffClient {
         return events;
     }
 
-    static final class Events implements AutoCloseable {
+    public static final class Events implements AutoCloseable {
         final HttpResponse<Stream<String>> response;
-        final List<JsonNode> received = new CopyOnWriteArrayList<>();
+        public final List<JsonNode> received = new CopyOnWriteArrayList<>();
 
         Events(HttpResponse<Stream<String>> response) {
             this.response = response;
@@ -129,7 +129,7 @@ final class StaffClient {
             }
         }
 
-        JsonNode await(Predicate<JsonNode> match, Duration timeout) throws InterruptedException {
+        public JsonNode await(Predicate<JsonNode> match, Duration timeout) throws InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 for (JsonNode event : received) {

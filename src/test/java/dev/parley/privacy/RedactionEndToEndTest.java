@@ -2,6 +2,7 @@ package dev.parley.privacy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.audio.G711;
+import dev.parley.console.StaffClient;
 import dev.parley.telephony.Archives;
 import dev.parley.telephony.SocketClient;
 import dev.parley.telephony.TwilioStream;
@@ -38,6 +39,8 @@ class RedactionEndToEndTest {
     private static WebhookReceiver hooks;
     private static SpokenNumbers speech;
 
+    private static final String STAFF_KEY = "carol-staff-key-0123456789";
+
     @BeforeAll
     static void start() throws Exception {
         speech = SpokenNumbers.render();
@@ -51,7 +54,8 @@ class RedactionEndToEndTest {
                 Map.entry("parley.recognizer.pocketsphinx.warm-decoders", "1"),
                 Map.entry("parley.webhooks.urls", hooks.url()), Map.entry("parley.webhooks.secret", WebhookReceiver.SECRET),
                 Map.entry("parley.webhooks.events", "transcript.partial,transcript.final,translation.final,session.closed"),
-                Map.entry("parley.session.max-queued-audio-ms", "30000")));
+                Map.entry("parley.session.max-queued-audio-ms", "30000"),
+                Map.entry("parley.console.staff", "carol:" + STAFF_KEY)));
     }
 
     @AfterAll
@@ -68,6 +72,9 @@ class RedactionEndToEndTest {
     void aCardAndAPhoneNumberSpokenOnListenAreInNoFileNoWebhookAndNoTranslation() throws Exception {
         String sessionId;
         List<ListenClient.Received> live;
+        // A supervisor watches the console's live feed of every session meanwhile.
+        StaffClient.Events console = StaffClient.signIn(parley, "carol", STAFF_KEY)
+                .events("?types=transcript.partial,transcript.final,translation.final,session.closed");
         try (ListenClient client = ListenClient.connect(parley.ws("/v1/listen?source=en&rate=16000&meta.call_id=redact-listen"))) {
             client.stream(speech.pcm, SpokenNumbers.RATE * 2 / 25, SpokenNumbers.RATE * 2, false);
             client.endInput();
@@ -115,6 +122,14 @@ class RedactionEndToEndTest {
         assertTrue(redaction.path("redacted").path("CARD").asInt() >= 1, redaction.toString());
 
         assertAudioMaskedOnlyWhereRedacted(WavFile.read(folder.resolve("audio.wav")).pcm(), finals);
+
+        try (console) {
+            console.await(e -> e.path("type").asText().equals("session.closed") && e.path("session_id").asText().equals(sessionId),
+                    Duration.ofSeconds(30));
+            List<JsonNode> watched = console.received.stream().filter(e -> e.path("session_id").asText().equals(sessionId)).toList();
+            assertTrue(watched.stream().anyMatch(e -> e.path("text").asText().contains("[CARD]")), "the console shows [CARD]");
+            watched.forEach(e -> assertNoNumberIn("the console's live " + e.path("type").asText(), e.path("text").asText(), numbers));
+        }
     }
 
     /**
