@@ -155,8 +155,8 @@ final class Warmup extends ServiceSupport {
         } catch (RuntimeException e) {
             LOG.warn("Warm-up stopped early: {}", e.toString());
         } finally {
+            whenDone.run(); // before readiness: what is counted from then on is served by then
             done = true;
-            whenDone.run();
         }
     }
 
