@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code fsync} the temp file is forced to the disk before the rename, and the folder after it, so
  * the new content also survives a power loss; without, it survives the process being killed.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     private static final AtomicLong COUNTER = new AtomicLong();
 
@@ -43,7 +43,7 @@ final class AtomicFiles {
     }
 
     /** Makes a rename or a new file in {@code folder} durable (a no-op where the platform cannot). */
-    static void forceFolder(Path folder) {
+    public static void forceFolder(Path folder) {
         try (FileChannel ch = FileChannel.open(folder, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException | UnsupportedOperationException e) {

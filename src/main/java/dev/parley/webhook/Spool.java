@@ -1,5 +1,7 @@
 package dev.parley.webhook;
 
+import dev.parley.archive.AtomicFiles;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -206,13 +208,8 @@ final class Spool implements AutoCloseable {
 
     /** Makes renames and deletions in a directory durable, with fsync (a no-op where the platform cannot). */
     void forceDirectory(Path directory) {
-        if (!fsync) {
-            return;
-        }
-        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // not supported on every platform (Windows); the rename itself is still atomic
+        if (fsync) {
+            AtomicFiles.forceFolder(directory);
         }
     }
 }
