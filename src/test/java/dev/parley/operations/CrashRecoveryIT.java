@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CrashRecoveryIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int ROUNDS = Integer.getInteger("parley.crash.rounds", 5);
+    private static final int ROUNDS = Integer.getInteger("parley.crash.rounds", 3);
     private static final int SESSIONS = 3;
     private static final Set<String> WEBHOOK_TYPES = Set.of("session.created", "session.joined", "transcript.final",
             "translation.final", "session.closed");

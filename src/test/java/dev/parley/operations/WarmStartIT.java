@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * readiness or kept across the restart: every warm decoder is built before Parley is ready and none
  * after; the cepstral means learnt before the restart are read back (no second pass for want of
  * them); the warm-up has rehearsed sessions on /v1/listen, and no caller can tell: nothing in the
- * archive, nothing to a user's route, nothing in the metrics, the learnt means unchanged.
+ * archive, nothing to a user's route, nothing in the metrics, no cepstral means learnt from it.
  *
  * <p>The audio each round loses ({@code overloaded}) is printed, with the load average, Parley's CPU
  * time and its JIT compilers' time, not held to a bound: on a machine shared with other work it
@@ -42,14 +42,7 @@ class WarmStartIT {
     @Test
     void whatTheFirstSessionsWouldPayIsPaidBeforeReadinessOrKeptAcrossTheRestart() throws Exception {
         Path dir = PackagedParley.folder("warm-start");
-        try (PackagedParley parley = PackagedParley.start(dir, PRODUCTION)) {
-            // The deployment's earlier life: a few callers, then a restart (SIGTERM).
-            Speakers.atOnce(3, () -> parley.ws("/v1/listen?rate=24000"), Duration.ofSeconds(90), 1);
-        }
         Path priors = dir.resolve("state/cmn-priors.json");
-        assertTrue(Files.exists(priors), "learnt priors kept across the restart");
-        String learnt = Files.readString(priors);
-
         // A user's route that would keep every event it is given.
         Files.writeString(dir.resolve("routes/every-event.camel.yaml"), """
                 - route:
@@ -60,9 +53,10 @@ class WarmStartIT {
                         - to: file:every-event?fileName=${header.ParleySessionId}-${header.ParleyEventType}-${exchangeId}.json
                 """);
         try (PackagedParley parley = PackagedParley.start(dir, PRODUCTION)) {
+            // The deployment's first start: the rehearsal has run, and no caller can tell.
             assertTrue(parley.log().contains("Warm-up rehearsed 8 sessions"), "the warm-up rehearsed sessions:\n"
                     + PackagedParley.tail(parley.log(), 20));
-            assertEquals(3, sessionsArchived(dir), "the rehearsal recorded nothing");
+            assertEquals(0, sessionsArchived(dir), "the rehearsal recorded nothing");
             assertFalse(Files.exists(dir.resolve("every-event")), "a user's route heard nothing of the rehearsal");
             String metrics = get(parley.http("/observe/metrics"));
             for (String counted : List.of("parley_sessions_opened_total{ingest=\"listen\"}",
@@ -70,8 +64,15 @@ class WarmStartIT {
                 assertTrue(metrics.contains(counted + " 0.0"), counted + " counts the rehearsal:\n" + metrics.lines()
                         .filter(l -> l.startsWith(counted.substring(0, counted.indexOf('{')))).toList());
             }
+            // Learnt priors are saved within SAVE_EVERY_S of changing: had the rehearsal taught any,
+            // they would be on disk by now.
+            Thread.sleep(11_000);
+            assertFalse(Files.exists(priors), "the rehearsal taught no priors");
+
+            // The deployment's earlier life: a few callers, then a restart (SIGTERM).
+            Speakers.atOnce(3, () -> parley.ws("/v1/listen?rate=24000"), Duration.ofSeconds(90), 1);
         }
-        assertEquals(learnt, Files.readString(priors), "the rehearsal taught the learnt priors nothing");
+        assertTrue(Files.exists(priors), "learnt priors kept across the restart");
         Files.delete(dir.resolve("routes/every-event.camel.yaml"));
 
         try (PackagedParley parley = PackagedParley.start(dir, PRODUCTION)) {
@@ -94,6 +95,9 @@ class WarmStartIT {
     }
 
     private static long sessionsArchived(Path dir) throws Exception {
+        if (!Files.exists(dir.resolve("archive"))) {
+            return 0;
+        }
         try (var files = Files.walk(dir.resolve("archive"))) {
             return files.filter(f -> f.getFileName().toString().equals("call.json")).count();
         }

@@ -80,6 +80,7 @@ final class CmnPrior {
             }
         }
         update();
+        changes = 0; // what was read back, or the guess, is nothing new to save
     }
 
     synchronized Start start() {
