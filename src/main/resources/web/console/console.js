@@ -5,6 +5,8 @@
 const $ = (selector) => document.querySelector(selector);
 const WATCH_TYPES = 'session.created,session.joined,transcript.partial,transcript.final,translation.final,'
   + 'warning,error,audio.paused,audio.resumed,session.closed';
+// Who paused or resumed a recording, as audio.paused and audio.resumed say it (the audit log names the staff member).
+const BY = { api: 'Parley: the pause API or this console', client: 'the call platform' };
 let me = null;
 let liveTimer = null;
 let liveStream = null;
@@ -147,7 +149,7 @@ function watchEvent(event) {
       break;
     case 'audio.paused':
     case 'audio.resumed':
-      $('#notices').append(el('div', { class: 'notice', text: `${event.type} at ${clock(event.at_ms)} (by ${event.by})` }));
+      $('#notices').append(el('div', { class: 'notice', text: `${event.type} at ${clock(event.at_ms)} (by ${BY[event.by] || event.by})` }));
       showRecording(event.type === 'audio.paused', event.at_ms);
       break;
     case 'session.closed':
