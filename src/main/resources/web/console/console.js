@@ -5,6 +5,8 @@
 const $ = (selector) => document.querySelector(selector);
 const WATCH_TYPES = 'session.created,session.joined,transcript.partial,transcript.final,translation.final,'
   + 'warning,error,audio.paused,audio.resumed,session.closed';
+// Who paused or resumed a recording, as audio.paused and audio.resumed say it (the audit log names the staff member).
+const BY = { api: 'Parley: the pause API or this console', client: 'the call platform' };
 let me = null;
 let liveTimer = null;
 let liveStream = null;
@@ -147,10 +149,13 @@ function watchEvent(event) {
       break;
     case 'audio.paused':
     case 'audio.resumed':
-      $('#notices').append(el('div', { class: 'notice', text: `${event.type} at ${clock(event.at_ms)} (by ${event.by})` }));
+      $('#notices').append(el('div', { class: 'notice', text: `${event.type} at ${clock(event.at_ms)} (by ${BY[event.by] || event.by})` }));
+      showRecording(event.type === 'audio.paused', event.at_ms);
       break;
     case 'session.closed':
       $('#watch-state').textContent = `ended (${event.reason})`;
+      $('#controls').hidden = true;
+      $('#no-pause').hidden = true;
       watchStream.close();
       break;
     default:
@@ -164,15 +169,42 @@ function showWatch(id) {
   $('#watch-info').textContent = '';
   $('#watch-state').textContent = '';
   $('#control-result').textContent = '';
+  $('#controls').hidden = true;
+  $('#no-pause').hidden = true;
+  showRecording(false, 0);
   watchStream = new EventSource(`/api/events?session=${encodeURIComponent(id)}&types=${WATCH_TYPES}`);
   watchStream.onmessage = (message) => watchEvent(JSON.parse(message.data));
+  offerPause(id);
+}
+
+// Pause is offered only for a call whose platform can pause its stream (AudioHook); for any other,
+// the console says why it cannot be paused instead.
+async function offerPause(id) {
+  const response = await api(`/api/sessions/${encodeURIComponent(id)}`);
+  const body = await response.json();
+  if ($('#watch-id').textContent !== id || !response.ok || !body.live || $('#watch-state').textContent.startsWith('ended')) return;
+  if (body.session.can_pause) {
+    $('#controls').hidden = false;
+  } else {
+    $('#no-pause').textContent = `Recording cannot be paused from here: a ${body.session.ingest} stream has no way to pause`
+      + ' (AudioHook calls can).';
+    $('#no-pause').hidden = false;
+  }
+}
+
+function showRecording(paused, atMs) {
+  $('#pause').disabled = paused;
+  $('#resume').disabled = !paused;
+  $('#recording').textContent = paused ? `recording paused at ${clock(atMs)}` : 'recording';
+  $('#recording').dataset.paused = paused;
 }
 
 async function control(action) {
   const id = $('#watch-id').textContent;
   const response = await post(`/api/sessions/${encodeURIComponent(id)}/${action}`);
   const body = await response.json();
-  $('#control-result').textContent = response.ok ? `recording ${body.paused ? 'paused' : 'resumed'}` : body.error.message;
+  $('#control-result').textContent = !response.ok ? body.error.message
+    : body.paused ? 'paused: no audio of this call is kept' : 'resume asked: audio is kept again once the platform resumes';
 }
 
 // ---- the archive ----

@@ -179,6 +179,7 @@ public final class ConsoleApi {
         Map<String, Object> json = new LinkedHashMap<>(sessions.describe(session));
         json.put("state", session.state().name().toLowerCase());
         json.put("duration_ms", java.time.Duration.between(session.startedAt(), Instant.now()).toMillis());
+        json.put("can_pause", session.client().canPause());
         List<Map<String, Object>> channels = new ArrayList<>();
         for (RecognitionChannel channel : session.channels()) {
             ChannelStats stats = channel.stats();

@@ -16,6 +16,11 @@ public interface ClientConnection {
         return CompletableFuture.completedFuture(false);
     }
 
+    /** Whether this connection's protocol has a way to pause its stream, so {@link #pause} can succeed. */
+    default boolean canPause() {
+        return false;
+    }
+
     /**
      * Parley is shutting down: tell the client, in its protocol's own way where it has one, to connect
      * to another server (AudioHook: {@code reconnect}). The session goes on until its utterance in

@@ -136,6 +136,8 @@ class ConsoleApiTest {
             JsonNode first = live.path("sessions").get(0);
             assertEquals("listen", first.path("ingest").asText());
             assertTrue(first.path("channel_health").get(0).has("lag_ms") && first.path("channel_health").get(0).has("dropped_ms"));
+            assertEquals(Boolean.FALSE, first.path("can_pause").isBoolean() ? first.path("can_pause").asBoolean() : null,
+                    "a browser session cannot pause, and the list says so: " + first);
 
             // Acting on a call: staff may ask to pause its recording (with the CSRF token); a browser
             // session's client has no way to pause, and says so.

@@ -7,6 +7,7 @@ import dev.parley.telephony.Archives;
 import dev.parley.telephony.SocketClient;
 import dev.parley.telephony.TwilioStream;
 import dev.parley.telephony.twilio.TwilioSignature;
+import dev.parley.testing.Chromium;
 import dev.parley.testing.ListenClient;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WavFile;
@@ -14,6 +15,9 @@ import dev.parley.testing.WebhookReceiver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A caller says a card number and a phone number (eSpeak NG's speech at 16 kHz, streamed as a client
  * would) with redaction on: no stretch of either number is in any file Parley writes, any webhook,
- * or any translation, and events say what was redacted and where.
+ * or any translation, and events say what was redacted and where; a supervisor watching the call on
+ * the console, in Chromium, never sees them either.
  */
 class RedactionEndToEndTest {
 
@@ -72,15 +77,36 @@ class RedactionEndToEndTest {
     void aCardAndAPhoneNumberSpokenOnListenAreInNoFileNoWebhookAndNoTranslation() throws Exception {
         String sessionId;
         List<ListenClient.Received> live;
-        // A supervisor watches the console's live feed of every session meanwhile.
+        // A supervisor watches the console's live feed of every session meanwhile, and another watches
+        // the call on the console itself, in Chromium: everything the page shows is recorded as it shows it.
         StaffClient.Events console = StaffClient.signIn(parley, "carol", STAFF_KEY)
                 .events("?types=transcript.partial,transcript.final,translation.final,session.closed");
-        try (ListenClient client = ListenClient.connect(parley.ws("/v1/listen?source=en&rate=16000&meta.call_id=redact-listen"))) {
+        List<String> shownInConsole;
+        String consoleLanes;
+        try (Chromium browser = Chromium.start(null, "redaction");
+             ListenClient client = ListenClient.connect(parley.ws("/v1/listen?source=en&rate=16000&meta.call_id=redact-listen"))) {
+            sessionId = client.await("session.created", Duration.ofSeconds(10)).json().path("session_id").asText();
+            WebDriver driver = browser.driver();
+            WebDriverWait wait = new WebDriverWait(driver, Chromium.WAIT);
+            driver.get(parley.http("/console").toString());
+            driver.findElement(By.id("name")).sendKeys("carol");
+            driver.findElement(By.id("key")).sendKeys(STAFF_KEY);
+            driver.findElement(By.id("sign-in")).click();
+            wait.until(d -> d.findElement(By.id("who")).getText().contains("carol"));
+            browser.js().executeScript("window.shown = [];"
+                    + "new MutationObserver(ms => ms.forEach(m => window.shown.push(m.target.textContent)))"
+                    + ".observe(document.getElementById('lanes'), {childList: true, subtree: true, characterData: true});"
+                    + "location.hash = '#watch/' + arguments[0];", sessionId);
+            wait.until(d -> d.findElement(By.id("watch-state")).getText().equals("live"));
             client.stream(speech.pcm, SpokenNumbers.RATE * 2 / 25, SpokenNumbers.RATE * 2, false);
             client.endInput();
             client.await("session.closed", Duration.ofSeconds(90));
             live = client.events();
-            sessionId = live.get(0).json().path("session_id").asText();
+            wait.until(d -> d.findElement(By.id("watch-state")).getText().startsWith("ended"));
+            consoleLanes = driver.findElement(By.id("lanes")).getText();
+            @SuppressWarnings("unchecked")
+            List<String> shown = (List<String>) browser.js().executeScript("return window.shown");
+            shownInConsole = shown;
         }
         Path folder = Archives.await(parley.archive(), "call_id", "redact-listen", Duration.ofSeconds(10));
         List<JsonNode> archived = Archives.transcript(folder);
@@ -130,6 +156,10 @@ class RedactionEndToEndTest {
             assertTrue(watched.stream().anyMatch(e -> e.path("text").asText().contains("[CARD]")), "the console shows [CARD]");
             watched.forEach(e -> assertNoNumberIn("the console's live " + e.path("type").asText(), e.path("text").asText(), numbers));
         }
+        System.out.println("The console in Chromium showed " + shownInConsole.size() + " texts; at the end:\n" + consoleLanes);
+        assertTrue(consoleLanes.contains("[CARD]"), "the watched call in the console shows [CARD]: " + consoleLanes);
+        assertTrue(shownInConsole.size() > finals.size(), "partials, finals and translations were shown as they came");
+        shownInConsole.forEach(text -> assertNoNumberIn("the console's watched call", text, numbers));
     }
 
     /**

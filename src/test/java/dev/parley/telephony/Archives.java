@@ -85,10 +85,10 @@ public final class Archives {
     }
 
     /** The samples of an archived audio.wav: its format tag (7 = mu-law), channels, rate and data chunk. */
-    record Wav(int format, int channels, int rate, byte[] data) {
+    public record Wav(int format, int channels, int rate, byte[] data) {
     }
 
-    static Wav wav(Path folder) throws Exception {
+    public static Wav wav(Path folder) throws Exception {
         byte[] bytes = Files.readAllBytes(folder.resolve("audio.wav"));
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int format = 0;

@@ -67,14 +67,14 @@ class AudioHookAbuseTest {
         return h;
     }
 
-    private static AudioHookTest.Client openCall(String conversation) throws Exception {
+    private static AudioHookClient openCall(String conversation) throws Exception {
         SocketClient ws = SocketClient.connect(URI.create("ws://127.0.0.1:" + parley.port() + "/audiohook"), signedHeaders(parley.port()));
-        AudioHookTest.Client c = new AudioHookTest.Client(ws);
+        AudioHookClient c = new AudioHookClient(ws);
         c.open(conversation, true);
         return c;
     }
 
-    private static JsonNode disconnect(AudioHookTest.Client c) throws Exception {
+    private static JsonNode disconnect(AudioHookClient c) throws Exception {
         return c.ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
     }
 
@@ -86,7 +86,7 @@ class AudioHookAbuseTest {
     @Test
     void pingsWhosePositionJumpsHoursAheadAreAProtocolViolationAndWriteNoSilence() throws Exception {
         String conversation = UUID.randomUUID().toString();
-        AudioHookTest.Client c = openCall(conversation);
+        AudioHookClient c = openCall(conversation);
         try (SocketClient ws = c.ws) {
             for (long hours : new long[]{3600, 7200, 14040}) {   // 1 h, 2 h, 3.9 h: the report's three pings
                 c.samples = hours * 8000;
@@ -104,7 +104,7 @@ class AudioHookAbuseTest {
     @Test
     void jumpsEachUnderTheBoundCannotRunTheCallAheadOfTheClock() throws Exception {
         String conversation = UUID.randomUUID().toString();
-        AudioHookTest.Client c = openCall(conversation);
+        AudioHookClient c = openCall(conversation);
         try (SocketClient ws = c.ws) {
             c.samples = 50 * 8000;   // 50 s lost: allowed once, this early in the call
             ws.send(c.message("ping"));
@@ -123,7 +123,7 @@ class AudioHookAbuseTest {
     @Test
     void aCallThatLosesAndDiscardsSecondsGoesOn() throws Exception {
         String conversation = UUID.randomUUID().toString();
-        AudioHookTest.Client c = openCall(conversation);
+        AudioHookClient c = openCall(conversation);
         try (SocketClient ws = c.ws) {
             c.stream(new byte[8000], new byte[8000]);   // 1 s of audio
             c.samples += 12_000;                        // 1.5 s lost on the way
@@ -131,7 +131,7 @@ class AudioHookAbuseTest {
             c.expect("pong");
             var discarded = c.message("discarded");
             ((com.fasterxml.jackson.databind.node.ObjectNode) discarded.get("parameters"))
-                    .put("start", AudioHookTest.duration(c.samples)).put("discarded", "PT2.5S");
+                    .put("start", AudioHookClient.duration(c.samples)).put("discarded", "PT2.5S");
             c.samples += 20_000;
             ws.send(discarded);
             ws.send(c.message("ping"));

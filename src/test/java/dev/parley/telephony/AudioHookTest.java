@@ -61,92 +61,6 @@ class AudioHookTest {
         }
     }
 
-    /** A Genesys-side client: numbers its messages and tracks the server's. */
-    static final class Client {
-        final SocketClient ws;
-        final String id = UUID.randomUUID().toString();
-        long seq;
-        long serverseq;
-        long samples;
-
-        Client(SocketClient ws) {
-            this.ws = ws;
-        }
-
-        ObjectNode message(String type) {
-            ObjectNode m = JSON.createObjectNode().put("version", "2").put("id", id).put("type", type).put("seq", ++seq)
-                    .put("serverseq", serverseq).put("position", duration(samples));
-            m.putObject("parameters");
-            return m;
-        }
-
-        /** Audio of each opened channel (of one length) in 200 ms frames at three times real time. */
-        void stream(byte[]... channels) throws Exception {
-            long start = System.nanoTime();
-            int length = channels[0].length;
-            for (int off = 0; off < length; off += 1600) {
-                int n = Math.min(1600, length - off);
-                byte[] frame = new byte[channels.length * n];
-                for (int i = 0; i < n; i++) {
-                    for (int ch = 0; ch < channels.length; ch++) {
-                        frame[channels.length * i + ch] = channels[ch][off + i];
-                    }
-                }
-                ws.sendBinary(frame);
-                samples += n;
-                long wait = start + (long) ((off + n) / 8 * 1e6 / 3) - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000);
-                }
-            }
-        }
-
-        /** The next server message of this type: one the client has not taken yet. */
-        JsonNode expect(String type) throws Exception {
-            JsonNode m = ws.await(r -> r.path("type").asText().equals(type) && r.path("seq").asLong() > serverseq,
-                    Duration.ofSeconds(20));
-            serverseq = m.path("seq").asLong();
-            return m;
-        }
-
-        JsonNode open(String conversationId, boolean stereo) throws Exception {
-            ObjectNode open = message("open");
-            ObjectNode p = (ObjectNode) open.get("parameters");
-            p.put("organizationId", "d7934305-0972-4844-938e-9060eef73d05").put("conversationId", conversationId)
-                    .put("language", "en-US");
-            p.putObject("participant").put("id", "883efee8-3d6c-4537-b500-6d7ca4b92fa0").put("ani", "+1-555-555-1234")
-                    .put("aniName", "John Doe").put("dnis", "+1-800-555-6789");
-            var media = p.putArray("media");
-            if (stereo) {
-                media.addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("external").add("internal");
-            }
-            media.addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("external");
-            media.addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("internal");
-            p.putObject("customConfig").put("customer_targets", "es").put("agent_targets", "es");
-            ws.send(open);
-            return expect("opened");
-        }
-    }
-
-    /** An ISO 8601 duration of samples at 8 kHz, as AudioHook writes positions. */
-    static String duration(long samples) {
-        return String.format(java.util.Locale.ROOT, "PT%.3fS", samples / 8000.0);
-    }
-
-    /** Half a second of silence, the recording as a phone line carries it, then a second of silence. */
-    private static byte[] part(String recording) throws Exception {
-        return part(recording, 4000 + Telephone.mulaw(LibriVox.get(recording)).length + 8000);
-    }
-
-    /** Half a second of silence, the recording as a phone line carries it, then silence up to {@code length} samples. */
-    static byte[] part(String recording, int length) throws Exception {
-        byte[] speech = Telephone.mulaw(LibriVox.get(recording));
-        byte[] out = new byte[length];
-        Arrays.fill(out, SILENCE);
-        System.arraycopy(speech, 0, out, 4000, speech.length);
-        return out;
-    }
-
     private SocketClient connect(String key, boolean sign, String secret) throws Exception {
         return connect(upgradeHeaders(key, sign, secret));
     }
@@ -192,7 +106,7 @@ class AudioHookTest {
     void theConnectionProbeIsAnsweredAndLeavesNothingInTheArchive() throws Exception {
         long before = archivedSessions();
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             JsonNode opened = c.open(PROBE, true);
             assertEquals(1, opened.path("seq").asLong());
             assertEquals(1, opened.path("clientseq").asLong());
@@ -218,13 +132,13 @@ class AudioHookTest {
     void aWrongApiKeyOrSignatureOrAReplayedSignatureIsDisconnectedAsUnauthorized() throws Exception {
         Map<String, String> signed = upgradeHeaders(KEY, true, SECRET);
         try (SocketClient first = connect(signed)) {
-            new Client(first).open(PROBE, false);
+            new AudioHookClient(first).open(PROBE, false);
         }
         for (SocketClient ws : List.of(connect("wrong-key", false, SECRET), connect(null, false, SECRET),
                 connect(KEY, false, SECRET), connect(KEY, true, Base64.getEncoder().encodeToString("another secret".getBytes())),
                 connect(signed))) {
             try (ws) {
-                Client c = new Client(ws);
+                AudioHookClient c = new AudioHookClient(ws);
                 c.ws.send(openOf(c));
                 JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
                 assertEquals("unauthorized", d.path("parameters").path("reason").asText());
@@ -234,7 +148,7 @@ class AudioHookTest {
         }
     }
 
-    private static ObjectNode openOf(Client c) {
+    private static ObjectNode openOf(AudioHookClient c) {
         ObjectNode open = c.message("open");
         ((ObjectNode) open.get("parameters")).put("conversationId", UUID.randomUUID().toString()).putArray("media")
                 .addObject().put("type", "audio").put("format", "PCMU").put("rate", 8000).putArray("channels").add("external");
@@ -245,7 +159,7 @@ class AudioHookTest {
     void protocolViolationsGetDisconnectWithReasonErrorNeverAnErrorMessage() throws Exception {
         // wrong seq; a repeated seq; duplicate open; wrong id; unknown type; serverseq from the future; malformed JSON;
         // a negative discarded; a gap beyond the session's maximum length (4 h)
-        List<java.util.function.Consumer<Client>> faults = List.of(
+        List<java.util.function.Consumer<AudioHookClient>> faults = List.of(
                 c -> send(c, c.message("ping").put("seq", 5)),
                 c -> send(c, c.message("ping").put("seq", c.seq - 1)),
                 c -> send(c, openOf(c)),
@@ -257,7 +171,7 @@ class AudioHookTest {
                 c -> send(c, discardedOf(c, "PT4H0.001S")));
         for (var fault : faults) {
             try (SocketClient ws = connect(KEY, true, SECRET)) {
-                Client c = new Client(ws);
+                AudioHookClient c = new AudioHookClient(ws);
                 c.open(PROBE, false);
                 fault.accept(c);
                 JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
@@ -266,20 +180,20 @@ class AudioHookTest {
             }
         }
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             send(c, c.message("ping"));
             JsonNode d = ws.await(m -> m.path("type").asText().equals("disconnect"), Duration.ofSeconds(10));
             assertEquals("error", d.path("parameters").path("reason").asText());
         }
     }
 
-    private static ObjectNode discardedOf(Client c, String duration) {
+    private static ObjectNode discardedOf(AudioHookClient c, String duration) {
         ObjectNode m = c.message("discarded");
-        ((ObjectNode) m.get("parameters")).put("start", duration(c.samples)).put("discarded", duration);
+        ((ObjectNode) m.get("parameters")).put("start", AudioHookClient.duration(c.samples)).put("discarded", duration);
         return m;
     }
 
-    private static void send(Client c, Object m) {
+    private static void send(AudioHookClient c, Object m) {
         try {
             c.ws.send(m);
         } catch (Exception e) {
@@ -292,7 +206,7 @@ class AudioHookTest {
         Telephone.Call call = Telephone.takingTurns("0870", "0920", "0890", "0880", "0930");
         String conversation = UUID.randomUUID().toString();
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             JsonNode opened = c.open(conversation, true);
             assertEquals("[\"external\",\"internal\"]", opened.path("parameters").path("media").get(0).path("channels").toString());
             byte[] ext = call.audio().get("customer");
@@ -345,14 +259,14 @@ class AudioHookTest {
         List<long[]> parts = new ArrayList<>();   // where each part lies in the call, in samples
         long received = 0;
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             c.open(conversation, true);
             for (int i = 0; i < spoken.length; i++) {
                 if (i == 1) {
                     long start = c.samples;
                     c.samples += discarded;   // the client's position counts discarded audio
                     ObjectNode d = c.message("discarded");
-                    ((ObjectNode) d.get("parameters")).put("start", duration(start)).put("discarded", duration(discarded));
+                    ((ObjectNode) d.get("parameters")).put("start", AudioHookClient.duration(start)).put("discarded", AudioHookClient.duration(discarded));
                     ws.send(d);
                     expected.write(silence(2 * discarded));
                 } else if (i == 2) {
@@ -363,8 +277,8 @@ class AudioHookTest {
                 }
                 int length = 4000 + 8000 + (int) Math.max(Telephone.mulaw(LibriVox.get(spoken[i][0])).length,
                         Telephone.mulaw(LibriVox.get(spoken[i][1])).length);
-                byte[] customer = part(spoken[i][0], length);
-                byte[] agent = part(spoken[i][1], length);
+                byte[] customer = AudioHookClient.part(spoken[i][0], length);
+                byte[] agent = AudioHookClient.part(spoken[i][1], length);
                 parts.add(new long[] {c.samples, c.samples + length});
                 c.stream(customer, agent);
                 for (int k = 0; k < length; k++) {
@@ -429,7 +343,7 @@ class AudioHookTest {
     void updateIsAnsweredWithUpdatedAndALanguageTheCallCannotSwitchToIsSaidNotToApply() throws Exception {
         String conversation = UUID.randomUUID().toString();
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             c.open(conversation, true);
             for (String language : List.of("en-US", "es-ES")) {
                 ObjectNode update = c.message("update");
@@ -457,7 +371,7 @@ class AudioHookTest {
     void aClientErrorIsArchivedAsAWarningAndTheSessionGoesOn() throws Exception {
         String conversation = UUID.randomUUID().toString();
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             c.open(conversation, true);
             ObjectNode error = c.message("error");
             ((ObjectNode) error.get("parameters")).put("code", 500).put("message", "Internal client error");
@@ -481,7 +395,7 @@ class AudioHookTest {
     void aSessionWithNoAudioAndNoMessageIsEndedWithDisconnectCompleted() throws Exception {
         String conversation = UUID.randomUUID().toString();
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             c.open(conversation, true);
             // Pings alone keep a session without audio going, past the idle timeout.
             for (int i = 0; i < IDLE_S + 2; i++) {
@@ -528,12 +442,12 @@ class AudioHookTest {
     @Test
     void aPauseAskedForOverHttpKeepsNoAudioUntilTheClientResumesAndTheCallKeepsItsTime() throws Exception {
         String conversation = UUID.randomUUID().toString();
-        byte[] before = part("0880");
-        byte[] card = part("0930");     // the card number: said after Parley stopped keeping audio
-        byte[] after = part("0890");
+        byte[] before = AudioHookClient.part("0880");
+        byte[] card = AudioHookClient.part("0930");     // the card number: said after Parley stopped keeping audio
+        byte[] after = AudioHookClient.part("0890");
         long pausedMs;
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             c.open(conversation, false);   // mono: the customer
             c.stream(before);
             ws.send(c.message("ping"));
@@ -567,7 +481,7 @@ class AudioHookTest {
             c.expect("resume");
             pausedMs = (System.nanoTime() - pausedAt) / 1_000_000;
             ObjectNode resumedMessage = c.message("resumed");   // its position leaves the paused time out
-            ((ObjectNode) resumedMessage.get("parameters")).put("start", duration(c.samples)).put("discarded", duration(pausedMs * 8));
+            ((ObjectNode) resumedMessage.get("parameters")).put("start", AudioHookClient.duration(c.samples)).put("discarded", AudioHookClient.duration(pausedMs * 8));
             ws.send(resumedMessage);
             c.stream(after);
             ws.send(c.message("close"));
@@ -618,7 +532,7 @@ class AudioHookTest {
 
         String conversation = UUID.randomUUID().toString();
         try (SocketClient ws = connect(KEY, true, SECRET)) {
-            Client c = new Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             c.open(conversation, false);
             ws.send(c.message("paused"));   // the platform's own pause, not Parley's
             ws.send(c.message("ping"));

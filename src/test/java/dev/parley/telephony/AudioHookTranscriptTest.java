@@ -91,7 +91,7 @@ class AudioHookTranscriptTest {
     }
 
     /** An open offering stereo PCMU (and its mono halves), with Parley's options in customConfig. */
-    private static ObjectNode open(AudioHookTest.Client c, String conversation, boolean supportedLanguages, Map<String, String> config) {
+    private static ObjectNode open(AudioHookClient c, String conversation, boolean supportedLanguages, Map<String, String> config) {
         ObjectNode open = c.message("open");
         ObjectNode p = (ObjectNode) open.get("parameters");
         p.put("organizationId", "d7934305-0972-4844-938e-9060eef73d05").put("conversationId", conversation)
@@ -156,7 +156,7 @@ class AudioHookTranscriptTest {
         JsonNode opened;
         List<JsonNode> events;
         try (SocketClient ws = connect()) {
-            AudioHookTest.Client c = new AudioHookTest.Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             ws.send(open(c, conversation, true, TRANSCRIPTS));
             opened = c.expect("opened");
             assertEquals("[\"en-US\"]", opened.path("parameters").path("supportedLanguages").toString(),
@@ -222,7 +222,7 @@ class AudioHookTranscriptTest {
         List<long[]> parts = new ArrayList<>();   // where each part lies in AudioHook's timeline, in samples
         List<JsonNode> events;
         try (SocketClient ws = connect()) {
-            AudioHookTest.Client c = new AudioHookTest.Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             ws.send(open(c, conversation, false, TRANSCRIPTS));
             assertTrue(c.expect("opened").path("parameters").path("supportedLanguages").isMissingNode(), "only when the open asks");
             for (int i = 0; i < spoken.length; i++) {
@@ -230,20 +230,20 @@ class AudioHookTranscriptTest {
                     long start = c.samples;
                     c.samples += discarded;
                     ObjectNode d = c.message("discarded");
-                    ((ObjectNode) d.get("parameters")).put("start", AudioHookTest.duration(start)).put("discarded", AudioHookTest.duration(discarded));
+                    ((ObjectNode) d.get("parameters")).put("start", AudioHookClient.duration(start)).put("discarded", AudioHookClient.duration(discarded));
                     ws.send(d);
                 } else if (i == 2) {
                     ws.send(c.message("paused"));
                     Thread.sleep(pausedMs);
                     ObjectNode resumed = c.message("resumed");
-                    ((ObjectNode) resumed.get("parameters")).put("start", AudioHookTest.duration(c.samples))
-                            .put("discarded", AudioHookTest.duration(pausedMs * 8));
+                    ((ObjectNode) resumed.get("parameters")).put("start", AudioHookClient.duration(c.samples))
+                            .put("discarded", AudioHookClient.duration(pausedMs * 8));
                     ws.send(resumed);
                 }
                 int length = 4000 + 8000 + Math.max(Telephone.mulaw(LibriVox.get(spoken[i][0])).length,
                         Telephone.mulaw(LibriVox.get(spoken[i][1])).length);
                 parts.add(new long[] {c.samples, c.samples + length});
-                c.stream(AudioHookTest.part(spoken[i][0], length), AudioHookTest.part(spoken[i][1], length));
+                c.stream(AudioHookClient.part(spoken[i][0], length), AudioHookClient.part(spoken[i][1], length));
             }
             ObjectNode close = c.message("close");
             ((ObjectNode) close.get("parameters")).put("reason", "end");
@@ -280,7 +280,7 @@ class AudioHookTranscriptTest {
     void anOpenOfferingOnlyMediaParleyCannotTakeIsDisconnectedAsTheReferenceServerDoes() throws Exception {
         for (List<Object[]> offers : List.of(List.<Object[]>of(new Object[] {"PCMU", 16000}, new Object[] {"L16", 8000}), List.<Object[]>of())) {
             try (SocketClient ws = connect()) {
-                AudioHookTest.Client c = new AudioHookTest.Client(ws);
+                AudioHookClient c = new AudioHookClient(ws);
                 ObjectNode open = open(c, UUID.randomUUID().toString(), true, Map.of());
                 ArrayNode media = ((ObjectNode) open.get("parameters")).putArray("media");
                 for (Object[] offer : offers) {
@@ -303,11 +303,11 @@ class AudioHookTranscriptTest {
     void withoutTranscriptionAskedForTheCallSendsNoTranscriptEvents() throws Exception {
         String conversation = UUID.randomUUID().toString();
         try (SocketClient ws = connect()) {
-            AudioHookTest.Client c = new AudioHookTest.Client(ws);
+            AudioHookClient c = new AudioHookClient(ws);
             ws.send(open(c, conversation, false, Map.of()));
             c.expect("opened");
             int length = 4000 + 8000 + Telephone.mulaw(LibriVox.get("0880")).length;
-            c.stream(AudioHookTest.part("0880", length), AudioHookTest.part("0930", length));
+            c.stream(AudioHookClient.part("0880", length), AudioHookClient.part("0930", length));
             ObjectNode close = c.message("close");
             ((ObjectNode) close.get("parameters")).put("reason", "end");
             ws.send(close);

@@ -2,6 +2,9 @@ package dev.parley.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.telephony.Archives;
+import dev.parley.telephony.AudioHookClient;
 import dev.parley.telephony.SocketClient;
 import dev.parley.telephony.Telephone;
 import dev.parley.telephony.TwilioStream;
@@ -9,6 +12,7 @@ import dev.parley.telephony.twilio.TwilioSignature;
 import dev.parley.testing.Chromium;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ListenClient;
+import dev.parley.testing.LogCapture;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WavFile;
 import org.junit.jupiter.api.AfterAll;
@@ -17,16 +21,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -35,21 +43,26 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The supervisors' console in real Chromium, on a real Parley: a Twilio call (customer and agent)
- * and two sessions of the browser ingest (/v1/listen, one with record=false) run at once; all are in
- * the live list; the watched Twilio call shows both parties' finals and translations as they come;
- * after the calls, a search for a word said in the Twilio call finds it only; its third line plays
- * audio.wav from that line's start over HTTP ranges; its downloads parse. Screenshots go to
- * target/console-*.png (the ones in docs/ are from this test).
+ * The supervisors' console in real Chromium, on a real Parley: a Twilio call (customer and agent),
+ * Parley's own page speaking into a fake microphone in another window of the same Chromium, and a
+ * /v1/listen client with record=false run at once; all are in the live list; the watched Twilio call
+ * shows both parties' finals and translations as they come, and says it cannot be paused. Then a
+ * supervisor pauses and resumes an AudioHook call from the console: the client hears 'pause' and
+ * 'resume', the audit log names her, and the archive keeps nothing said meanwhile. After the calls, a
+ * search for a word said in the Twilio call finds it only; its third line plays audio.wav from that
+ * line's start over HTTP ranges; its downloads parse. Screenshots go to target/console-*.png (the ones
+ * in docs/ are from this test).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -58,21 +71,30 @@ class ConsoleBrowserTest {
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final String TWILIO_TOKEN = "twilio-auth-token-for-console";
     private static final String KEY = "carol-staff-key-0123456789";
+    private static final String AUDIOHOOK_KEY = "audiohook-key-for-console";
+    private static final byte SILENCE = (byte) 0xFF;   // mu-law zero
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ParleyServer parley;
     private Chromium browser;
     private WebDriver driver;
+    private String console;
+    private String page;
 
     @BeforeAll
     void start() throws Exception {
         parley = ParleyServer.start(Map.of("parley.console.staff", "carol:" + KEY, "parley.twilio.auth-token", TWILIO_TOKEN,
+                "parley.audiohook.api-keys", AUDIOHOOK_KEY,
                 "parley.translation.targets", "es", "parley.session.max-queued-audio-ms", "30000",
                 "parley.recognizer.pocketsphinx.warm-decoders", "4"));
         // The browser's network log: how Parley answered the media element's requests.
         org.openqa.selenium.logging.LoggingPreferences logs = new org.openqa.selenium.logging.LoggingPreferences();
         logs.enable(LogType.PERFORMANCE, Level.ALL);
-        browser = Chromium.start(null, "console", Map.of(), List.of("--window-size=1400,900"), Map.of("goog:loggingPrefs", logs));
+        // One Chromium, two windows: the console, and Parley's page with a LibriVox recording as its
+        // microphone. Neither window is throttled while the other is in front.
+        browser = Chromium.start(BrowserClientTest.microphoneWav(), "console", Map.of(), List.of("--window-size=1400,900",
+                "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                "--disable-backgrounding-occluded-windows"), Map.of("goog:loggingPrefs", logs));
         driver = browser.driver();
         driver.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
     }
@@ -89,8 +111,15 @@ class ConsoleBrowserTest {
     }
 
     @Test
-    void aSupervisorWatchesCallsLiveThenFindsAndReplaysOne() throws Exception {
+    void aSupervisorWatchesCallsLivePausesOneThenFindsAndReplaysOne() throws Exception {
+        try (LogCapture log = LogCapture.start()) {
+            watchAndPauseThenFindAndReplay(log);
+        }
+    }
+
+    private void watchAndPauseThenFindAndReplay(LogCapture log) throws Exception {
         WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        console = driver.getWindowHandle();
         driver.get(parley.http("/console").toString());
         driver.findElement(By.id("name")).sendKeys("carol");
         driver.findElement(By.id("key")).sendKeys(KEY);
@@ -99,12 +128,23 @@ class ConsoleBrowserTest {
         assertFalse(driver.getPageSource().contains(KEY), "no key in the page");
         assertEquals(0L, js("return document.cookie.length"), "the session cookie is HttpOnly: no script reads it");
 
-        // A Twilio call (the customer, then the agent, then the customer) and two browser-ingest sessions.
+        // The browser session: Parley's page, English to Spanish, recorded, listening to its microphone.
+        driver.switchTo().newWindow(WindowType.WINDOW);
+        page = driver.getWindowHandle();
+        browser.open(parley.http("/"), new Dimension(1280, 900));
+        wait.until(d -> d.findElements(By.cssSelector("#targets input[value='es']")).size() == 1);
+        assertTrue(driver.findElement(By.cssSelector("#targets input[value='es']")).isSelected(), "Spanish is chosen");
+        driver.findElement(By.xpath("//input[@name='record' and @value='true']/ancestor::label")).click();
+        driver.findElement(By.id("start")).click();
+        wait.until(d -> "live".equals(browser.state("state")) && browser.state("sessionId") != null);
+        String pageId = (String) browser.state("sessionId");
+
+        // Meanwhile a Twilio call (the customer, then the agent, then the customer) and a record=false API client.
         Telephone.Call call = Telephone.takingTurns("0870", "0920", "0890");
         CompletableFuture<Void> twilio = CompletableFuture.runAsync(() -> twilioCall(call));
-        CompletableFuture<ListenClient> recorded = CompletableFuture.supplyAsync(() -> listen("0880", true));
         CompletableFuture<ListenClient> unrecorded = CompletableFuture.supplyAsync(() -> listen("0930", false));
 
+        driver.switchTo().window(console);
         wait.until(d -> d.findElements(By.cssSelector("#live-calls tr[data-ingest='twilio']")).size() == 1
                 && d.findElements(By.cssSelector("#live-calls tr[data-ingest='listen']")).size() == 2);
         assertTrue(driver.findElement(By.id("live-calls")).getText().contains("(not recorded)"),
@@ -119,25 +159,44 @@ class ConsoleBrowserTest {
                 .map(e -> String.valueOf(e.getKey())).findFirst().orElseThrow();
         assertTrue(twilioRow.contains("crm_id=T-42"), twilioRow);
         assertTrue(twilioRow.contains("customer en→es") && twilioRow.contains("agent en→es"), twilioRow);
+        String pageRow = String.valueOf(rowsNow.get(pageId));
+        assertTrue(pageRow.contains("listen") && !pageRow.contains("(not recorded)") && pageRow.contains("en→es"),
+                "the page's session is live: " + rowsNow);
         wait.until(d -> d.findElements(By.cssSelector("#live-calls td.health span[data-level]")).size() == 3);
         screenshot("console-live");
 
         js("document.querySelector(\"#live-calls tr[data-ingest='twilio'] a\").click()");
         wait.until(d -> bothPartiesTranslated());
+        // A Twilio media stream has no pause: the console offers none, and says why.
+        WebElement noPause = driver.findElement(By.id("no-pause"));
+        assertTrue(noPause.isDisplayed() && noPause.getText().contains("twilio stream has no way to pause"), noPause.getText());
+        assertFalse(driver.findElement(By.id("pause")).isDisplayed(), "no Pause button for a call that cannot pause");
         screenshot("console-watch");
 
         twilio.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        List<String> listened = new ArrayList<>();
-        for (ListenClient client : List.of(recorded.get(WAIT.toSeconds(), TimeUnit.SECONDS), unrecorded.get(WAIT.toSeconds(), TimeUnit.SECONDS))) {
-            client.events("transcript.final").forEach(f -> listened.addAll(Arrays.asList(f.path("text").asText().split("\\W+"))));
-            client.close();
-        }
+        ListenClient unrecordedClient = unrecorded.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        List<String> otherCalls = new ArrayList<>();
+        unrecordedClient.events("transcript.final").forEach(f -> otherCalls.addAll(words(f.path("text").asText())));
+        unrecordedClient.close();
         wait.until(d -> d.findElement(By.id("watch-state")).getText().startsWith("ended"));
+        assertFalse(noPause.isDisplayed(), "nothing to act on once the call has ended");
         // Every final the archive holds of the call is on the watched page, with its party.
         List<JsonNode> archivedFinals = archivedFinals(twilioId);
         assertEquals(archivedFinals.size(), driver.findElements(By.cssSelector("#lanes .line.final")).size());
-        String word = archivedFinals.stream().flatMap(f -> Arrays.stream(f.path("text").asText().split("\\W+")))
-                .filter(w -> w.length() > 3 && !listened.contains(w)).findFirst().orElseThrow();
+
+        // The page's session ends with Stop, as its user ends it; it heard and translated its microphone.
+        driver.switchTo().window(page);
+        driver.findElement(By.id("stop")).click();
+        wait.until(d -> Boolean.TRUE.equals(browser.state("sessionClosed")) && "closed".equals(browser.state("state")));
+        assertTrue(browser.number("finals") >= 1 && browser.number("translations") >= 1, String.valueOf(browser.state(null)));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> pageReceived = (List<Map<String, Object>>) browser.state("received");
+        pageReceived.forEach(r -> otherCalls.addAll(words(String.valueOf(r.get("text")))));
+        driver.switchTo().window(console);
+
+        otherCalls.addAll(pauseAndResumeAnAudioHookCall(log));
+        String word = archivedFinals.stream().flatMap(f -> words(f.path("text").asText()).stream())
+                .filter(w -> w.length() > 3 && !otherCalls.contains(w)).findFirst().orElseThrow();
 
         // The archive: the word finds the Twilio call only; the record=false session is nowhere.
         driver.findElement(By.id("nav-archive")).click();
@@ -150,8 +209,8 @@ class ConsoleBrowserTest {
         String everything = (String) jsAsync("const done = arguments[arguments.length - 1];"
                 + "fetch('/api/sessions/search?size=200').then(r => r.text()).then(done);");
         assertFalse(everything.contains(unrecordedId), everything);
-        assertEquals(2, JSON.readTree(everything).path("total").asInt(), "the Twilio call and the recorded browser session: "
-                + everything);
+        assertEquals(3, JSON.readTree(everything).path("total").asInt(),
+                "the Twilio call, the page's session and the AudioHook call: " + everything);
 
         // The call: click its third line, and the player plays audio.wav from there.
         rows.get(0).findElement(By.tagName("a")).click();
@@ -200,6 +259,88 @@ class ConsoleBrowserTest {
                 assertTrue(content.contains(word), content);
             }
         }
+    }
+
+    /**
+     * An AudioHook call (mono, the customer) that the supervisor watches, pauses while a card number is
+     * read, and resumes: returns the words of its finals.
+     */
+    private List<String> pauseAndResumeAnAudioHookCall(LogCapture log) throws Exception {
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        String conversation = UUID.randomUUID().toString();
+        byte[] before = AudioHookClient.part("0880");
+        byte[] card = AudioHookClient.part("0930");    // said after Parley stopped keeping audio
+        byte[] after = AudioHookClient.part("0880");
+        String hookId;
+        long pausedMs;
+        try (SocketClient ws = SocketClient.connect(URI.create("ws://127.0.0.1:" + parley.port() + "/audiohook"),
+                Map.of("Audiohook-Organization-Id", "d7934305-0972-4844-938e-9060eef73d05", "X-API-KEY", AUDIOHOOK_KEY))) {
+            AudioHookClient hook = new AudioHookClient(ws);
+            hook.open(conversation, false);
+            driver.findElement(By.id("nav-live")).click();
+            wait.until(d -> d.findElements(By.cssSelector("#live-calls tr[data-ingest='audiohook']")).size() == 1);
+            hookId = (String) js("const a = document.querySelector(\"#live-calls tr[data-ingest='audiohook'] a\");"
+                    + "a.click(); return a.closest('tr').dataset.session;");
+            wait.until(d -> d.findElement(By.id("controls")).isDisplayed());
+            assertFalse(driver.findElement(By.id("no-pause")).isDisplayed());
+            assertEquals("recording", driver.findElement(By.id("recording")).getText());
+            hook.stream(before);
+            ws.send(hook.message("ping"));
+            hook.expect("pong");   // all audio sent so far has arrived
+
+            driver.findElement(By.id("pause")).click();
+            assertEquals("{}", hook.expect("pause").path("parameters").toString());
+            wait.until(d -> d.findElement(By.id("recording")).getText().startsWith("recording paused at"));
+            hook.stream(card);   // still on its way when the client heard 'pause'
+            ws.send(hook.message("paused"));
+            long pausedAt = System.nanoTime();
+            screenshot("console-pause");
+            assertFalse(driver.findElement(By.id("pause")).isEnabled(), "a paused call offers Resume, not Pause");
+            driver.findElement(By.id("resume")).click();
+            hook.expect("resume");
+            pausedMs = (System.nanoTime() - pausedAt) / 1_000_000;
+            ObjectNode resumed = hook.message("resumed");   // its position leaves the paused time out
+            ((ObjectNode) resumed.get("parameters")).put("start", AudioHookClient.duration(hook.samples))
+                    .put("discarded", AudioHookClient.duration(pausedMs * 8));
+            ws.send(resumed);
+            hook.stream(after);
+            ws.send(hook.message("close"));
+            hook.expect("closed");
+        }
+        wait.until(d -> d.findElement(By.id("watch-state")).getText().startsWith("ended"));
+        String notices = driver.findElement(By.id("notices")).getText();
+        assertTrue(notices.contains("audio.paused at") && notices.contains("audio.resumed at"), notices);
+        for (String action : List.of("pause", "resume")) {
+            assertTrue(log.text().contains("staff=carol action=" + action + " session=" + hookId), "the audit log names carol: " + action);
+        }
+
+        // The archive holds the call as long as it lasted, with silence and no words from the pause.
+        Path folder = Archives.await(parley.archive(), "conversation_id", conversation, Duration.ofSeconds(30));
+        List<JsonNode> events = Archives.transcript(folder);
+        long pausedAtMs = Archives.ofType(events, "audio.paused").get(0).path("at_ms").asLong();
+        long resumedAtMs = Archives.ofType(events, "audio.resumed").get(0).path("at_ms").asLong();
+        assertEquals(before.length / 8, pausedAtMs, "paused where the supervisor clicked");
+        assertEquals((before.length + card.length) / 8 + pausedMs, resumedAtMs, "resumed where the client resumed");
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.write(before);
+        expected.write(silence(resumedAtMs * 8 - before.length));
+        expected.write(after);
+        assertArrayEquals(expected.toByteArray(), Archives.wav(folder).data(), "audio.wav: silence from the pause to the resumption");
+        List<JsonNode> finals = Archives.ofType(events, "transcript.final");
+        assertTrue(finals.stream().noneMatch(f -> f.path("end_ms").asLong() > pausedAtMs && f.path("start_ms").asLong() < resumedAtMs),
+                "no words from the pause: " + finals);
+        assertTrue(finals.stream().anyMatch(f -> f.path("start_ms").asLong() >= resumedAtMs), "words after the resumption: " + finals);
+        return finals.stream().flatMap(f -> words(f.path("text").asText()).stream()).toList();
+    }
+
+    private static byte[] silence(long bytes) {
+        byte[] out = new byte[(int) bytes];
+        Arrays.fill(out, SILENCE);
+        return out;
+    }
+
+    private static List<String> words(String text) {
+        return Arrays.asList(text.split("\\W+"));
     }
 
     private boolean bothPartiesTranslated() {

@@ -560,6 +560,11 @@ final class AudioHookConsumer extends WebSocketIngest {
         }
 
         @Override
+        public boolean canPause() {
+            return true;
+        }
+
+        @Override
         public CompletionStage<Boolean> pause(boolean pause) {
             CompletableFuture<Boolean> done = new CompletableFuture<>();
             context.runOnContext(v -> done.complete(serverPause(pause)));
