@@ -48,8 +48,6 @@ class RedactionEndToEndTest {
         Path model = Path.of(RedactionEndToEndTest.class.getResource("/privacy/payments.arpa").toURI());
         parley = ParleyServer.start(Map.ofEntries(Map.entry("parley.redaction.enabled", "true"),
                 Map.entry("parley.translation.targets", "es"), Map.entry("parley.twilio.auth-token", TWILIO_TOKEN),
-                // The speaker's own client sees what the recognizer heard: the numbers the files must not hold.
-                Map.entry("parley.redaction.speaker-sees-original", "true"),
                 Map.entry("parley.recognizer.pocketsphinx.lm", model.toString()),
                 Map.entry("parley.recognizer.pocketsphinx.warm-decoders", "1"),
                 Map.entry("parley.webhooks.urls", hooks.url()), Map.entry("parley.webhooks.secret", WebhookReceiver.SECRET),
@@ -88,14 +86,6 @@ class RedactionEndToEndTest {
         finals.forEach(f -> System.out.println("final: " + f.path("text").asText() + "  " + f.path("redactions")));
         Archives.ofType(archived, "translation.final").forEach(f -> System.out.println("translation: " + f.path("text").asText()));
 
-        List<String> heard = live.stream().filter(e -> e.type().equals("transcript.final"))
-                .map(e -> e.json().path("text").asText()).toList();
-        heard.forEach(h -> System.out.println("heard: " + h));
-        String heardCard = numberAfter(heard, "card");
-        String heardPhone = numberAfter(heard, "phone");
-        System.out.printf("PocketSphinx heard the card %s as %s, the phone %s as %s%n", SpokenNumbers.CARD, heardCard,
-                SpokenNumbers.PHONE, heardPhone);
-        assertTrue(heardCard.length() >= 12, "the recognizer heard no card number: " + heard);
         assertTrue(finals.stream().anyMatch(f -> f.path("text").asText().contains("[CARD]")), "no [CARD] in " + finals);
         for (JsonNode f : finals) {
             for (JsonNode r : f.path("redactions")) {
@@ -103,8 +93,11 @@ class RedactionEndToEndTest {
                 assertEquals("[" + r.path("type").asText() + "]", text.substring(r.path("start").asInt(), r.path("end").asInt()));
             }
         }
-        List<String> numbers = Stream.of(SpokenNumbers.CARD, SpokenNumbers.PHONE, heardCard, heardPhone)
-                .filter(n -> n.length() >= 4).toList();
+        List<String> numbers = List.of(SpokenNumbers.CARD, SpokenNumbers.PHONE);
+        // The speaker's own client is redacted too (parley.redaction.speaker-sees-original is off by default).
+        assertTrue(live.stream().anyMatch(e -> e.type().equals("transcript.final") && e.json().path("text").asText()
+                .contains("[CARD]")), "the speaker's client got no [CARD]");
+        live.forEach(e -> assertNoNumberIn("the speaker's live " + e.type(), e.json().path("text").asText(), numbers));
         assertNoNumberIn("transcript.jsonl", textsOf(archived), numbers);
         try (Stream<Path> files = Files.list(folder)) {
             for (Path caption : files.filter(p -> p.getFileName().toString().startsWith("captions.")).toList()) {
@@ -170,6 +163,102 @@ class RedactionEndToEndTest {
         assertEquals(maskedSamples, silent, "masked samples that are not silent");
         assertEquals(masked.length - maskedSamples, identical, "samples changed outside the redacted spans");
         assertTrue(maskedMs >= cardMs / 2, maskedMs + " ms masked of a " + cardMs + " ms sentence of digits");
+    }
+
+    /**
+     * The speaker's own OpenAI Realtime client (server VAD, G.711 mu-law as a phone line's) gets no
+     * digit of either number in any delta or {@code completed}, while its deltas stay live; each item's
+     * deltas joined are its {@code completed}, and the archive's and the webhooks' final, redacted alike.
+     */
+    @Test
+    void theSpeakersRealtimeClientGetsTheRedactedTextLiveAndTheSameAsTheArchive() throws Exception {
+        List<JsonNode> got;
+        try (RealtimeSpeaker client = new RealtimeSpeaker(parley.ws("/v1/realtime?intent=transcription&meta.call_id=redact-realtime"))) {
+            client.sendText("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\",\"audio\":{\"input\":"
+                    + "{\"format\":{\"type\":\"audio/pcmu\"},\"transcription\":{\"language\":\"en\"}}}}}");
+            byte[] call = speech.mulaw8k();
+            for (int off = 0; off < call.length; off += 1600) {
+                client.sendText("{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + java.util.Base64.getEncoder()
+                        .encodeToString(java.util.Arrays.copyOfRange(call, off, Math.min(call.length, off + 1600))) + "\"}");
+            }
+            got = client.awaitEveryItemCompleted(Duration.ofSeconds(90));
+        }
+        Map<String, StringBuilder> joined = new java.util.LinkedHashMap<>();
+        Map<String, String> completed = new java.util.LinkedHashMap<>();
+        java.util.Set<String> stopped = new java.util.HashSet<>();
+        int deltas = 0;
+        int whileSpoken = 0;
+        for (JsonNode e : got) {
+            String item = e.path("item_id").asText();
+            switch (e.path("type").asText()) {
+                case "input_audio_buffer.speech_stopped" -> stopped.add(item);
+                case "conversation.item.input_audio_transcription.delta" -> {
+                    joined.computeIfAbsent(item, i -> new StringBuilder()).append(e.path("delta").asText());
+                    deltas++;
+                    whileSpoken += stopped.contains(item) ? 0 : 1;
+                }
+                case "conversation.item.input_audio_transcription.completed" -> completed.put(item, e.path("transcript").asText());
+                default -> { }
+            }
+        }
+        completed.forEach((item, text) -> System.out.println("realtime completed " + item + ": " + text));
+        System.out.printf("/v1/realtime with redaction: %d deltas, %d of them while their item was spoken, %d items%n",
+                deltas, whileSpoken, completed.size());
+        List<String> numbers = List.of(SpokenNumbers.CARD, SpokenNumbers.PHONE);
+        got.forEach(e -> assertNoNumberIn("the realtime client's " + e.path("type").asText(),
+                e.path("delta").asText() + e.path("transcript").asText(), numbers));
+        joined.forEach((item, text) -> assertNoNumberIn("the deltas of " + item + " joined", text.toString(), numbers));
+        assertTrue(completed.values().stream().anyMatch(t -> t.contains("[CARD]")), "no [CARD] in " + completed);
+        assertTrue(whileSpoken >= 1, "no delta came while its item was spoken");
+
+        Path folder = Archives.await(parley.archive(), "call_id", "redact-realtime", Duration.ofSeconds(10));
+        List<JsonNode> archived = Archives.transcript(folder);
+        assertNoNumberIn("transcript.jsonl", textsOf(archived), numbers);
+        Map<String, String> archivedFinals = new java.util.LinkedHashMap<>();
+        Archives.ofType(archived, "transcript.final").forEach(f -> archivedFinals.put(f.path("item_id").asText(), f.path("text").asText()));
+        Map<String, String> joinedText = new java.util.LinkedHashMap<>();
+        completed.forEach((item, text) -> joinedText.put(item, joined.getOrDefault(item, new StringBuilder()).toString()));
+        assertEquals(completed, joinedText, "each item's deltas joined are its completed transcript");
+        assertEquals(archivedFinals, completed, "the archive's finals are the client's completed transcripts");
+        Map<String, String> hookedFinals = new java.util.LinkedHashMap<>();
+        awaitWebhooks(archived.get(0).path("session_id").asText()).stream()
+                .filter(e -> e.path("type").asText().equals("transcript.final"))
+                .forEach(e -> hookedFinals.put(e.path("item_id").asText(), e.path("text").asText()));
+        assertEquals(archivedFinals, hookedFinals, "the webhooks' finals are the archive's");
+    }
+
+    /** A speaker on {@code /v1/realtime}: every server event, as JSON. */
+    private static final class RealtimeSpeaker extends dev.parley.testing.JsonSocket {
+        RealtimeSpeaker(java.net.URI uri) throws Exception {
+            open(uri, Map.of());
+        }
+
+        /** The events once every item committed is completed and nothing more came for 3 s. */
+        List<JsonNode> awaitEveryItemCompleted(Duration timeout) throws Exception {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            int seen = -1;
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() < deadline) {
+                List<JsonNode> now = received();
+                java.util.Set<String> open = new java.util.HashSet<>();
+                for (JsonNode e : now) {
+                    String type = e.path("type").asText();
+                    if (type.equals("input_audio_buffer.committed")) {
+                        open.add(e.path("item_id").asText());
+                    } else if (type.equals("conversation.item.input_audio_transcription.completed")) {
+                        open.remove(e.path("item_id").asText());
+                    }
+                }
+                if (now.size() != seen) {
+                    seen = now.size();
+                    quietSince = System.nanoTime();
+                } else if (open.isEmpty() && seen > 0 && System.nanoTime() - quietSince > 3_000_000_000L) {
+                    return now;
+                }
+                Thread.sleep(50);
+            }
+            throw new AssertionError("items not completed: " + received());
+        }
     }
 
     @Test
@@ -262,25 +351,6 @@ class RedactionEndToEndTest {
         for (String number : numbers) {
             assertFalse(SpokenNumbers.leaks(text, number), "digits of " + number + " in " + where + ": " + text);
         }
-    }
-
-    /** The digits the recognizer heard after {@code lead}, and at the start of the next final (a number split in two). */
-    private static String numberAfter(List<String> finals, String lead) {
-        for (int i = 0; i < finals.size(); i++) {
-            int at = finals.get(i).indexOf(lead);
-            if (at >= 0) {
-                StringBuilder digits = new StringBuilder(SpokenNumbers.digitsIn(finals.get(i).substring(at + lead.length())));
-                for (String word : (i + 1 < finals.size() ? finals.get(i + 1) : "").split(" ")) {
-                    String d = SpokenNumbers.digitsIn(word);
-                    if (d.isEmpty()) {
-                        break;
-                    }
-                    digits.append(d);
-                }
-                return digits.toString();
-            }
-        }
-        return "";
     }
 
     private static List<JsonNode> awaitWebhooks(String sessionId) throws Exception {
