@@ -13,13 +13,16 @@ import java.util.function.Function;
  *                            so that a number split across the two is judged whole
  * @param speakerSeesOriginal whether the speaker's own live client gets the text unredacted
  * @param audio               what replaces redacted words in {@code audio.wav}
+ * @param maxHeldAudioMillis  the most audio of a channel held in memory until its final is judged;
+ *                            older audio is written as silence
  */
-public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean speakerSeesOriginal, AudioMode audio) {
+public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean speakerSeesOriginal, AudioMode audio,
+                                long maxHeldAudioMillis) {
 
     /** What stands in {@code audio.wav} where a redacted word was spoken; {@code OFF}: the audio is kept as is. */
     public enum AudioMode { OFF, SILENCE, TONE }
 
-    public static final RedactionSettings OFF = new RedactionSettings(Set.of(), 0, false, AudioMode.OFF);
+    public static final RedactionSettings OFF = new RedactionSettings(Set.of(), 0, false, AudioMode.OFF, 0);
 
     public RedactionSettings {
         entities = entities.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(entities));
@@ -65,8 +68,19 @@ public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean s
             throw new IllegalArgumentException("Invalid setting parley.redaction.audio=" + audio
                     + ": expected off, silence or tone");
         }
+        String held = trim(lookup.apply("parley.redaction.max-held-audio-s"));
+        long heldSeconds;
+        try {
+            heldSeconds = held == null ? 120 : Long.parseLong(held);
+        } catch (NumberFormatException e) {
+            heldSeconds = -1;
+        }
+        if (heldSeconds < 10 || heldSeconds > 3600) {
+            throw new IllegalArgumentException("Invalid setting parley.redaction.max-held-audio-s=" + held
+                    + ": expected a whole number of seconds from 10 to 3600");
+        }
         return new RedactionSettings(entities, holdMillis,
-                "true".equals(trim(lookup.apply("parley.redaction.speaker-sees-original"))), mode);
+                "true".equals(trim(lookup.apply("parley.redaction.speaker-sees-original"))), mode, heldSeconds * 1000);
     }
 
     private static String trim(String value) {

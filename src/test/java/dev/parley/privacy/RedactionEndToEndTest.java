@@ -113,6 +113,7 @@ class RedactionEndToEndTest {
         JsonNode redaction = JSON.readTree(folder.resolve("call.json").toFile()).path("redaction");
         assertEquals("silence", redaction.path("audio").asText());
         assertTrue(redaction.path("redacted").path("CARD").asInt() >= 1, redaction.toString());
+        assertEquals(0, redaction.path("audio_silenced_unjudged_ms").asLong(-1), "audio silenced at the bound");
 
         assertAudioMaskedOnlyWhereRedacted(WavFile.read(folder.resolve("audio.wav")).pcm(), finals);
 
