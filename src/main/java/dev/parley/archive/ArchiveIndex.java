@@ -61,6 +61,8 @@ public final class ArchiveIndex implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_PAGE_SIZE = 200;
     private static final int SNIPPET_CHARS = 160;
+    /** Marks the document of a session whose end the index has taken. */
+    private static final Term CLOSED = new Term("closed", "true");
 
     /** What a search asks: words (all of them), a metadata value, a start time range [from, to), and a page. */
     public record Search(String words, String metadataValue, Instant from, Instant to, int page, int size) {
@@ -264,6 +266,52 @@ public final class ArchiveIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * The archived sessions whose metadata has {@code key} = {@code value}, without reading every
+     * session's files: those the index holds as closed are found by their metadata value in it (only
+     * theirs are read); any other folder of the archive (a session closed moments ago whose end the
+     * index has not yet taken, one not yet indexed at all) is read from its files. A closed session's
+     * metadata no longer changes, so the index's copy of it is the archive's.
+     */
+    public List<TranscriptArchive.Archived> withMetadata(String key, String value) {
+        IndexSearcher searcher = null;
+        try {
+            searchers.maybeRefreshBlocking();
+            searcher = searchers.acquire();
+            List<TranscriptArchive.Archived> found = new ArrayList<>();
+            BooleanQuery query = new BooleanQuery.Builder()
+                    .add(new TermQuery(new Term("meta", value.trim().toLowerCase(Locale.ROOT))), BooleanClause.Occur.FILTER)
+                    .add(new TermQuery(CLOSED), BooleanClause.Occur.FILTER).build();
+            for (ScoreDoc d : searcher.search(query, Math.max(1, searcher.getIndexReader().maxDoc())).scoreDocs) {
+                Hit hit = hit(searcher.storedFields().document(d.doc));
+                Path folder = archive.root().resolve(hit.folder());
+                if (hit.summary().get("metadata") instanceof Map<?, ?> meta && value.equals(String.valueOf(meta.get(key)))
+                        && Files.isDirectory(folder)) {
+                    found.add(archive.archived(folder));
+                }
+            }
+            try (Stream<Path> folders = sessionFolders()) {
+                for (Path folder : (Iterable<Path>) folders::iterator) {
+                    String id = folder.getFileName().toString();
+                    BooleanQuery closed = new BooleanQuery.Builder()
+                            .add(new TermQuery(new Term("id", id)), BooleanClause.Occur.FILTER)
+                            .add(new TermQuery(CLOSED), BooleanClause.Occur.FILTER).build();
+                    if (!forgotten.contains(id) && searcher.count(closed) == 0) {
+                        TranscriptArchive.Archived unindexed = archive.archived(folder);
+                        if (value.equals(String.valueOf(unindexed.metadata().get(key)))) {
+                            found.add(unindexed);
+                        }
+                    }
+                }
+            }
+            return found;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot search the archive index", e);
+        } finally {
+            release(searcher);
+        }
+    }
+
     /** Bytes the index takes on disk. */
     public long sizeOnDisk() {
         long size = 0;
@@ -384,6 +432,9 @@ public final class ArchiveIndex implements AutoCloseable {
             }
         }
         doc.add(new TextField("text", entry.text.toString(), Field.Store.NO));
+        if (entry.call.get("ended_at") != null) {
+            doc.add(new StringField(CLOSED.field(), CLOSED.text(), Field.Store.NO));
+        }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("id", entry.sessionId);
         for (String key : List.of("ingest", "started_at", "ended_at", "end_reason", "source", "targets", "channels",
