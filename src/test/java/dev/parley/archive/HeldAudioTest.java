@@ -106,4 +106,14 @@ class HeldAudioTest {
             assertEquals(redacted ? 0 : sample(sent, i), sample(kept, i), "sample " + i);
         }
     }
+
+    @Test
+    void theBoundIsASettingOfTwoMinutesByDefaultAndAnImpossibleOneStopsStartUp() {
+        assertEquals(120_000, RedactionSettings.fromProperties(java.util.Map.of("parley.redaction.enabled", "true")::get)
+                .maxHeldAudioMillis());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () ->
+                RedactionSettings.fromProperties(java.util.Map.of("parley.redaction.enabled", "true",
+                        "parley.redaction.max-held-audio-s", "5")::get));
+        assertTrue(e.getMessage().contains("parley.redaction.max-held-audio-s=5"), e.getMessage());
+    }
 }
