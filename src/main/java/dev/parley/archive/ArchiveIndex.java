@@ -16,9 +16,14 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
@@ -29,6 +34,8 @@ import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +70,8 @@ public final class ArchiveIndex implements AutoCloseable {
     private static final int SNIPPET_CHARS = 160;
     /** Marks the document of a session whose end the index has taken. */
     private static final Term CLOSED = new Term("closed", "true");
+    /** The id of a session whose end the index has taken, as a term: all of them are read at once. */
+    private static final String CLOSED_ID = "closed_id";
 
     /** What a search asks: words (all of them), a metadata value, a start time range [from, to), and a page. */
     public record Search(String words, String metadataValue, Instant from, Instant to, int page, int size) {
@@ -290,13 +299,11 @@ public final class ArchiveIndex implements AutoCloseable {
                     found.add(archive.archived(folder));
                 }
             }
+            Set<String> closed = closedIds(searcher);
             try (Stream<Path> folders = sessionFolders()) {
                 for (Path folder : (Iterable<Path>) folders::iterator) {
                     String id = folder.getFileName().toString();
-                    BooleanQuery closed = new BooleanQuery.Builder()
-                            .add(new TermQuery(new Term("id", id)), BooleanClause.Occur.FILTER)
-                            .add(new TermQuery(CLOSED), BooleanClause.Occur.FILTER).build();
-                    if (!forgotten.contains(id) && searcher.count(closed) == 0) {
+                    if (!forgotten.contains(id) && !closed.contains(id)) {
                         TranscriptArchive.Archived unindexed = archive.archived(folder);
                         if (value.equals(String.valueOf(unindexed.metadata().get(key)))) {
                             found.add(unindexed);
@@ -310,6 +317,30 @@ public final class ArchiveIndex implements AutoCloseable {
         } finally {
             release(searcher);
         }
+    }
+
+    /** The sessions whose end the index has taken: its {@code closed_id} terms that a live document holds. */
+    private static Set<String> closedIds(IndexSearcher searcher) throws IOException {
+        Set<String> ids = new java.util.HashSet<>();
+        for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+            Terms terms = leaf.reader().terms(CLOSED_ID);
+            if (terms == null) {
+                continue;
+            }
+            Bits live = leaf.reader().getLiveDocs();
+            TermsEnum each = terms.iterator();
+            PostingsEnum docs = null;
+            for (BytesRef term = each.next(); term != null; term = each.next()) {
+                docs = each.postings(docs, PostingsEnum.NONE);
+                for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+                    if (live == null || live.get(doc)) {
+                        ids.add(term.utf8ToString());
+                        break;
+                    }
+                }
+            }
+        }
+        return ids;
     }
 
     /** Bytes the index takes on disk. */
@@ -434,6 +465,7 @@ public final class ArchiveIndex implements AutoCloseable {
         doc.add(new TextField("text", entry.text.toString(), Field.Store.NO));
         if (entry.call.get("ended_at") != null) {
             doc.add(new StringField(CLOSED.field(), CLOSED.text(), Field.Store.NO));
+            doc.add(new StringField(CLOSED_ID, entry.sessionId, Field.Store.NO));
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("id", entry.sessionId);
