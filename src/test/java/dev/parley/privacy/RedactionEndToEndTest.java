@@ -127,23 +127,44 @@ class RedactionEndToEndTest {
     }
 
     /**
-     * The speaker's own OpenAI Realtime client (server VAD, G.711 mu-law as a phone line's) gets no
-     * digit of either number in any delta or {@code completed}, while its deltas stay live; each item's
-     * deltas joined are its {@code completed}, and the archive's and the webhooks' final, redacted alike.
+     * The speaker's own OpenAI Realtime client (G.711 mu-law, as a phone line's), with server VAD and
+     * with its own commit, gets no digit of either number in any delta or {@code completed}, while its
+     * deltas stay live; each item's deltas joined are its {@code completed}, and the archive's and the
+     * webhooks' final, redacted alike.
      */
     @Test
     void theSpeakersRealtimeClientGetsTheRedactedTextLiveAndTheSameAsTheArchive() throws Exception {
-        List<JsonNode> got;
-        try (RealtimeSpeaker client = new RealtimeSpeaker(parley.ws("/v1/realtime?intent=transcription&meta.call_id=redact-realtime"))) {
-            client.sendText("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\",\"audio\":{\"input\":"
-                    + "{\"format\":{\"type\":\"audio/pcmu\"},\"transcription\":{\"language\":\"en\"}}}}}");
-            byte[] call = speech.mulaw8k();
+        byte[] call = speech.mulaw8k();
+        List<JsonNode> toVad;
+        List<JsonNode> toCommitter;
+        try (RealtimeSpeaker vad = new RealtimeSpeaker(parley.ws("/v1/realtime?intent=transcription&meta.call_id=redact-vad"));
+             RealtimeSpeaker manual = new RealtimeSpeaker(parley.ws("/v1/realtime?intent=transcription&meta.call_id=redact-manual"))) {
+            vad.configure("");
+            manual.configure(",\"turn_detection\":null");
             for (int off = 0; off < call.length; off += 1600) {
-                client.sendText("{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + java.util.Base64.getEncoder()
-                        .encodeToString(java.util.Arrays.copyOfRange(call, off, Math.min(call.length, off + 1600))) + "\"}");
+                byte[] chunk = java.util.Arrays.copyOfRange(call, off, Math.min(call.length, off + 1600));
+                vad.append(chunk);
+                manual.append(chunk);
             }
-            got = client.awaitEveryItemCompleted(Duration.ofSeconds(90));
+            manual.sendText("{\"type\":\"input_audio_buffer.commit\"}");
+            toVad = vad.awaitEveryItemCompleted(Duration.ofSeconds(90));
+            toCommitter = manual.awaitEveryItemCompleted(Duration.ofSeconds(90));
         }
+        Map<String, String> byVad = assertRedactedAsArchived(toVad, "redact-vad");
+        long deltas = toVad.stream().filter(e -> e.path("type").asText().endsWith(".delta")).count();
+        assertTrue(deltas > byVad.size(), "each item's text came at once, with its final: " + deltas + " deltas");
+        assertTrue(byVad.values().stream().anyMatch(t -> t.contains("[CARD]")), "no [CARD] in " + byVad);
+        Map<String, String> byCommit = assertRedactedAsArchived(toCommitter, "redact-manual");
+        assertEquals(1, byCommit.size(), "one commit, one item: " + byCommit);
+        assertTrue(byCommit.values().iterator().next().contains("[CARD]"), "no [CARD] in " + byCommit);
+    }
+
+    /**
+     * No digits of either number in what a realtime client got; its deltas joined are its
+     * {@code completed}, which are the archive's and the webhooks' finals. Returns the completed
+     * transcripts by item.
+     */
+    private static Map<String, String> assertRedactedAsArchived(List<JsonNode> got, String callId) throws Exception {
         Map<String, StringBuilder> joined = new java.util.LinkedHashMap<>();
         Map<String, String> completed = new java.util.LinkedHashMap<>();
         java.util.Set<String> stopped = new java.util.HashSet<>();
@@ -162,17 +183,15 @@ class RedactionEndToEndTest {
                 default -> { }
             }
         }
-        completed.forEach((item, text) -> System.out.println("realtime completed " + item + ": " + text));
-        System.out.printf("/v1/realtime with redaction: %d deltas, %d of them while their item was spoken, %d items%n",
-                deltas, whileSpoken, completed.size());
+        completed.forEach((item, text) -> System.out.println(callId + " completed " + item + ": " + text));
+        System.out.printf("/v1/realtime (%s) with redaction: %d deltas, %d of them before their item's speech_stopped, %d items%n",
+                callId, deltas, whileSpoken, completed.size());
         List<String> numbers = List.of(SpokenNumbers.CARD, SpokenNumbers.PHONE);
         got.forEach(e -> assertNoNumberIn("the realtime client's " + e.path("type").asText(),
                 e.path("delta").asText() + e.path("transcript").asText(), numbers));
         joined.forEach((item, text) -> assertNoNumberIn("the deltas of " + item + " joined", text.toString(), numbers));
-        assertTrue(completed.values().stream().anyMatch(t -> t.contains("[CARD]")), "no [CARD] in " + completed);
-        assertTrue(joined.size() < deltas, "every item's text came at once, with its final: " + deltas + " deltas");
 
-        Path folder = Archives.await(parley.archive(), "call_id", "redact-realtime", Duration.ofSeconds(10));
+        Path folder = Archives.await(parley.archive(), "call_id", callId, Duration.ofSeconds(10));
         List<JsonNode> archived = Archives.transcript(folder);
         assertNoNumberIn("transcript.jsonl", textsOf(archived), numbers);
         Map<String, String> archivedFinals = new java.util.LinkedHashMap<>();
@@ -186,6 +205,7 @@ class RedactionEndToEndTest {
                 .filter(e -> e.path("type").asText().equals("transcript.final"))
                 .forEach(e -> hookedFinals.put(e.path("item_id").asText(), e.path("text").asText()));
         assertEquals(archivedFinals, hookedFinals, "the webhooks' finals are the archive's");
+        return completed;
     }
 
     /** A speaker on {@code /v1/realtime}: every server event, as JSON. */
@@ -194,7 +214,17 @@ class RedactionEndToEndTest {
             open(uri, Map.of());
         }
 
-        /** The events once every item committed is completed and nothing more came for 3 s. */
+        /** G.711 mu-law in English, and {@code more} of the session's audio input settings. */
+        void configure(String more) throws Exception {
+            sendText("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\",\"audio\":{\"input\":"
+                    + "{\"format\":{\"type\":\"audio/pcmu\"},\"transcription\":{\"language\":\"en\"}" + more + "}}}}");
+        }
+
+        void append(byte[] audio) throws Exception {
+            sendText("{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + java.util.Base64.getEncoder().encodeToString(audio) + "\"}");
+        }
+
+        /** The events once an item is completed, every item committed is, and nothing more came for 3 s. */
         List<JsonNode> awaitEveryItemCompleted(Duration timeout) throws Exception {
             long deadline = System.nanoTime() + timeout.toNanos();
             int seen = -1;
@@ -202,18 +232,20 @@ class RedactionEndToEndTest {
             while (System.nanoTime() < deadline) {
                 List<JsonNode> now = received();
                 java.util.Set<String> open = new java.util.HashSet<>();
+                int completed = 0;
                 for (JsonNode e : now) {
                     String type = e.path("type").asText();
                     if (type.equals("input_audio_buffer.committed")) {
                         open.add(e.path("item_id").asText());
                     } else if (type.equals("conversation.item.input_audio_transcription.completed")) {
                         open.remove(e.path("item_id").asText());
+                        completed++;
                     }
                 }
                 if (now.size() != seen) {
                     seen = now.size();
                     quietSince = System.nanoTime();
-                } else if (open.isEmpty() && seen > 0 && System.nanoTime() - quietSince > 3_000_000_000L) {
+                } else if (open.isEmpty() && completed > 0 && System.nanoTime() - quietSince > 3_000_000_000L) {
                     return now;
                 }
                 Thread.sleep(50);
