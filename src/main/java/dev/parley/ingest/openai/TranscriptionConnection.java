@@ -529,10 +529,12 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         if (redactor != null && CHANNEL.equals(event.channel()) && event.itemId() != null) {
             if ("transcript.partial".equals(event.type())) {
                 ctx.runOnContext(v -> onRedactedPartial(event.itemId(), event.text()));
-            } else if ("transcript.final".equals(event.type())) {
-                ctx.runOnContext(v -> onRedactedFinal(event.itemId(), event.text(), event.startMs(), event.endMs()));
+                return;
             }
-            return;
+            if ("transcript.final".equals(event.type())) {
+                ctx.runOnContext(v -> onRedactedFinal(event.itemId(), event.text(), event.startMs(), event.endMs()));
+                return;
+            }
         }
         if (!"error".equals(event.type())) {
             return;
