@@ -66,8 +66,9 @@ public final class Parley {
     /** A Parley ready to start. Overrides win over every other source of settings; tests use them. */
     public static Main create(Map<String, String> overrides) {
         Main main = new Main();
+        // Of two locations holding a key, Camel takes the first: the file where Parley runs comes first.
         main.setDefaultPropertyPlaceholderLocation(
-                "classpath:application.properties;optional=true,file:application.properties;optional=true");
+                "file:application.properties;optional=true,classpath:application.properties;optional=true");
         overrides.forEach(main::addOverrideProperty);
         main.configure().addConfiguration(new ParleyConfiguration());
         main.addMainListener(new MainListenerSupport() {

@@ -186,6 +186,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
         context.getRegistry().bind("erasure", erasure);
         if (index != null) {
             erasure.addListener((sessionId, cause) -> index.forget(sessionId)); // erased or expired: never found again
+            erasure.searchWith(index);
+            context.getRegistry().bind("archiveIndex", index);
         }
         ErasureEndpoint.mount(http.router(), erasure, tokens, auth.required());
         int retentionDays = config.integer("parley.archive.retention-days", 0, 0, 36_500);

@@ -128,6 +128,9 @@ public final class ArchiveComponent extends DefaultComponent {
                         Map<String, Object> done = new LinkedHashMap<>();
                         redaction.forEach((k, v) -> done.put(String.valueOf(k), v));
                         done.put("redacted", new java.util.TreeMap<>(o.redacted()));
+                        if (o.held() != null) {
+                            done.put("audio_silenced_unjudged_ms", o.held().silencedMillis());
+                        }
                         call.put("redaction", done);
                     }
                     o.files().close(call);
@@ -167,7 +170,7 @@ public final class ArchiveComponent extends DefaultComponent {
                     session.settings().format().sampleRate(), session.settings().format().encoding().wireName());
             files.writeCallJson(call);
             openSessions.opened(id, files.folder());
-            return new Open(files, call, redaction.redactsAudio() ? new HeldAudio(files, redaction.audio()) : null,
+            return new Open(files, call, redaction.redactsAudio() ? new HeldAudio(files, redaction.audio(), redaction.maxHeldAudioMillis()) : null,
                     new ConcurrentHashMap<>());
         });
     }

@@ -16,9 +16,14 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
@@ -29,6 +34,8 @@ import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +68,10 @@ public final class ArchiveIndex implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_PAGE_SIZE = 200;
     private static final int SNIPPET_CHARS = 160;
+    /** Marks the document of a session whose end the index has taken. */
+    private static final Term CLOSED = new Term("closed", "true");
+    /** The id of a session whose end the index has taken, as a term: all of them are read at once. */
+    private static final String CLOSED_ID = "closed_id";
 
     /** What a search asks: words (all of them), a metadata value, a start time range [from, to), and a page. */
     public record Search(String words, String metadataValue, Instant from, Instant to, int page, int size) {
@@ -264,6 +275,74 @@ public final class ArchiveIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * The archived sessions whose metadata has {@code key} = {@code value}, without reading every
+     * session's files: those the index holds as closed are found by their metadata value in it (only
+     * theirs are read); any other folder of the archive (a session closed moments ago whose end the
+     * index has not yet taken, one not yet indexed at all) is read from its files. A closed session's
+     * metadata no longer changes, so the index's copy of it is the archive's.
+     */
+    public List<TranscriptArchive.Archived> withMetadata(String key, String value) {
+        IndexSearcher searcher = null;
+        try {
+            searchers.maybeRefreshBlocking();
+            searcher = searchers.acquire();
+            List<TranscriptArchive.Archived> found = new ArrayList<>();
+            BooleanQuery query = new BooleanQuery.Builder()
+                    .add(new TermQuery(new Term("meta", value.trim().toLowerCase(Locale.ROOT))), BooleanClause.Occur.FILTER)
+                    .add(new TermQuery(CLOSED), BooleanClause.Occur.FILTER).build();
+            for (ScoreDoc d : searcher.search(query, Math.max(1, searcher.getIndexReader().maxDoc())).scoreDocs) {
+                Hit hit = hit(searcher.storedFields().document(d.doc));
+                Path folder = archive.root().resolve(hit.folder());
+                if (hit.summary().get("metadata") instanceof Map<?, ?> meta && value.equals(String.valueOf(meta.get(key)))
+                        && Files.isDirectory(folder)) {
+                    found.add(archive.archived(folder));
+                }
+            }
+            Set<String> closed = closedIds(searcher);
+            try (Stream<Path> folders = sessionFolders()) {
+                for (Path folder : (Iterable<Path>) folders::iterator) {
+                    String id = folder.getFileName().toString();
+                    if (!forgotten.contains(id) && !closed.contains(id)) {
+                        TranscriptArchive.Archived unindexed = archive.archived(folder);
+                        if (value.equals(String.valueOf(unindexed.metadata().get(key)))) {
+                            found.add(unindexed);
+                        }
+                    }
+                }
+            }
+            return found;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot search the archive index", e);
+        } finally {
+            release(searcher);
+        }
+    }
+
+    /** The sessions whose end the index has taken: its {@code closed_id} terms that a live document holds. */
+    private static Set<String> closedIds(IndexSearcher searcher) throws IOException {
+        Set<String> ids = new java.util.HashSet<>();
+        for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+            Terms terms = leaf.reader().terms(CLOSED_ID);
+            if (terms == null) {
+                continue;
+            }
+            Bits live = leaf.reader().getLiveDocs();
+            TermsEnum each = terms.iterator();
+            PostingsEnum docs = null;
+            for (BytesRef term = each.next(); term != null; term = each.next()) {
+                docs = each.postings(docs, PostingsEnum.NONE);
+                for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+                    if (live == null || live.get(doc)) {
+                        ids.add(term.utf8ToString());
+                        break;
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
     /** Bytes the index takes on disk. */
     public long sizeOnDisk() {
         long size = 0;
@@ -384,6 +463,10 @@ public final class ArchiveIndex implements AutoCloseable {
             }
         }
         doc.add(new TextField("text", entry.text.toString(), Field.Store.NO));
+        if (entry.call.get("ended_at") != null) {
+            doc.add(new StringField(CLOSED.field(), CLOSED.text(), Field.Store.NO));
+            doc.add(new StringField(CLOSED_ID, entry.sessionId, Field.Store.NO));
+        }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("id", entry.sessionId);
         for (String key : List.of("ingest", "started_at", "ended_at", "end_reason", "source", "targets", "channels",

@@ -3,6 +3,9 @@ package dev.parley.archive;
 import dev.parley.audio.G711;
 import dev.parley.privacy.RedactionSettings;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.ByteArrayOutputStream;
 import java.util.HashMap;
 import java.util.List;
@@ -13,9 +16,13 @@ import java.util.Map;
  * held in memory until the utterances in it are judged (their final is recorded), then the spans of
  * redacted words are replaced by silence or a tone and the audio written. A crash loses what is held,
  * never writes it unjudged. What follows a channel's last final waits for the next final or the end
- * of the session, so a long silence is held in memory (a minute of 16 kHz audio is about 2 MB).
+ * of the session (a minute of 16 kHz audio is about 2 MB), up to a bound
+ * ({@code parley.redaction.max-held-audio-s}): past it, the oldest held audio is written as silence,
+ * unjudged and so never as it was, and counted ({@link #silencedMillis}).
  */
 final class HeldAudio {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeldAudio.class);
 
     /** Amplitude of the tone that may replace redacted words: -20 dBFS. */
     private static final double TONE_AMPLITUDE = 3277;
@@ -26,7 +33,9 @@ final class HeldAudio {
     private final int bytesPerSample;
     private final boolean mulaw;
     private final int sampleRate;
+    private final long maxHeldBytes;
     private final Map<String, Channel> channels = new HashMap<>();
+    private long silencedBytes;
 
     /** One channel's audio not yet written, and how much was written before it. */
     private static final class Channel {
@@ -34,12 +43,13 @@ final class HeldAudio {
         long written;
     }
 
-    HeldAudio(SessionArchive files, RedactionSettings.AudioMode mode) {
+    HeldAudio(SessionArchive files, RedactionSettings.AudioMode mode, long maxHeldMillis) {
         this.files = files;
         this.mode = mode;
         this.mulaw = "mulaw".equals(files.encoding());
         this.bytesPerSample = mulaw ? 1 : 2;
         this.sampleRate = files.sampleRate();
+        this.maxHeldBytes = offset(maxHeldMillis);
         files.channels().forEach(name -> channels.put(name, new Channel()));
     }
 
@@ -47,6 +57,7 @@ final class HeldAudio {
         Channel ch = channels.get(channel);
         if (ch != null) {
             ch.held.writeBytes(bytes);
+            bound(channel, ch);
         }
     }
 
@@ -54,13 +65,43 @@ final class HeldAudio {
     synchronized void silence(String channel, long bytes) {
         channels.forEach((name, ch) -> {
             if (channel == null || channel.equals(name)) {
-                byte[] quiet = new byte[(int) bytes];
-                if (mulaw) {
-                    java.util.Arrays.fill(quiet, G711.encode((short) 0));
-                }
-                ch.held.writeBytes(quiet);
+                ch.held.writeBytes(quiet((int) bytes));
+                bound(name, ch);
             }
         });
+    }
+
+    /** How much audio, over all channels, was written as silence because it was held too long unjudged. */
+    synchronized long silencedMillis() {
+        return silencedBytes / bytesPerSample * 1000 / sampleRate;
+    }
+
+    /**
+     * Past the bound, the oldest held audio goes to disk as silence: a tenth of the bound more than
+     * the excess, so that the rest is not copied with every frame.
+     */
+    private void bound(String name, Channel ch) {
+        if (ch.held.size() <= maxHeldBytes) {
+            return;
+        }
+        long cut = (ch.held.size() - maxHeldBytes + maxHeldBytes / 10) / bytesPerSample * bytesPerSample;
+        byte[] held = ch.held.toByteArray();
+        files.appendAudio(name, quiet((int) cut));
+        ch.held.reset();
+        ch.held.write(held, (int) cut, held.length - (int) cut);
+        ch.written += cut;
+        silencedBytes += cut;
+        LOG.warn("Channel {} of {} held {} ms of audio with no final: its oldest {} ms were written to audio.wav as "
+                + "silence (parley.redaction.max-held-audio-s)", name, files.folder().getFileName(),
+                held.length / bytesPerSample * 1000L / sampleRate, cut / bytesPerSample * 1000 / sampleRate);
+    }
+
+    private byte[] quiet(int bytes) {
+        byte[] quiet = new byte[bytes];
+        if (mulaw) {
+            java.util.Arrays.fill(quiet, G711.encode((short) 0));
+        }
+        return quiet;
     }
 
     /**

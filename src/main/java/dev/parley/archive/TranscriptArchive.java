@@ -117,6 +117,11 @@ public final class TranscriptArchive {
         return found;
     }
 
+    /** The session archived in {@code folder} (one of the archive's), its {@code call.json} read. */
+    public Archived archived(Path folder) {
+        return new Archived(folder.getFileName().toString(), folder, readCall(folder));
+    }
+
     public Optional<Archived> find(String sessionId) {
         if (sessionId == null || !SafeNames.SAFE.matcher(sessionId).matches()) {
             return Optional.empty();

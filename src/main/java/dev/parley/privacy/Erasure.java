@@ -1,6 +1,7 @@
 package dev.parley.privacy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.archive.ArchiveIndex;
 import dev.parley.archive.SessionArchive;
 import dev.parley.archive.SessionRemovalListener;
 import dev.parley.archive.TranscriptArchive;
@@ -38,6 +39,7 @@ public final class Erasure {
     private final WebhookDispatcher webhooks;
     private final boolean notify;
     private final List<SessionRemovalListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile ArchiveIndex index;
 
     /** What was removed of one session. */
     public record Erased(String sessionId, List<String> files, int webhooksPending, int webhookDeadLetters) {
@@ -74,6 +76,11 @@ public final class Erasure {
         listeners.add(listener);
     }
 
+    /** Finds sessions through the archive's search index rather than by reading every session's files. */
+    public void searchWith(ArchiveIndex index) {
+        this.index = index;
+    }
+
     /** The listeners, live: retention tells the same ones. */
     public List<SessionRemovalListener> listeners() {
         return listeners;
@@ -95,8 +102,9 @@ public final class Erasure {
      * @throws SessionOpenException when one of them is still open: then none is erased
      */
     public List<Erased> eraseWhere(String key, String value) throws SessionOpenException {
-        List<TranscriptArchive.Archived> matching = archive.sessions().stream()
-                .filter(s -> value.equals(String.valueOf(s.metadata().get(key)))).toList();
+        ArchiveIndex searched = index;
+        List<TranscriptArchive.Archived> matching = searched != null ? searched.withMetadata(key, value)
+                : archive.sessions().stream().filter(s -> value.equals(String.valueOf(s.metadata().get(key)))).toList();
         for (TranscriptArchive.Archived s : matching) {
             refuseOpen(s.sessionId());
         }

@@ -13,13 +13,16 @@ import java.util.function.Function;
  *                            so that a number split across the two is judged whole
  * @param speakerSeesOriginal whether the speaker's own live client gets the text unredacted
  * @param audio               what replaces redacted words in {@code audio.wav}
+ * @param maxHeldAudioMillis  the most audio of a channel held in memory until its final is judged;
+ *                            older audio is written as silence
  */
-public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean speakerSeesOriginal, AudioMode audio) {
+public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean speakerSeesOriginal, AudioMode audio,
+                                long maxHeldAudioMillis) {
 
     /** What stands in {@code audio.wav} where a redacted word was spoken; {@code OFF}: the audio is kept as is. */
     public enum AudioMode { OFF, SILENCE, TONE }
 
-    public static final RedactionSettings OFF = new RedactionSettings(Set.of(), 0, false, AudioMode.OFF);
+    public static final RedactionSettings OFF = new RedactionSettings(Set.of(), 0, false, AudioMode.OFF, 0);
 
     public RedactionSettings {
         entities = entities.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(entities));
@@ -46,17 +49,7 @@ public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean s
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Invalid setting parley.redaction.entities=" + names + ": " + e.getMessage());
         }
-        String hold = trim(lookup.apply("parley.redaction.hold-ms"));
-        long holdMillis;
-        try {
-            holdMillis = hold == null ? 3000 : Long.parseLong(hold);
-        } catch (NumberFormatException e) {
-            holdMillis = -1;
-        }
-        if (holdMillis < 0 || holdMillis > 60_000) {
-            throw new IllegalArgumentException("Invalid setting parley.redaction.hold-ms=" + hold
-                    + ": expected a whole number of milliseconds from 0 to 60000");
-        }
+        long holdMillis = whole(lookup, "parley.redaction.hold-ms", 3000, 0, 60_000, "milliseconds");
         String audio = trim(lookup.apply("parley.redaction.audio"));
         AudioMode mode;
         try {
@@ -65,8 +58,24 @@ public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean s
             throw new IllegalArgumentException("Invalid setting parley.redaction.audio=" + audio
                     + ": expected off, silence or tone");
         }
+        long heldSeconds = whole(lookup, "parley.redaction.max-held-audio-s", 120, 10, 3600, "seconds");
         return new RedactionSettings(entities, holdMillis,
-                "true".equals(trim(lookup.apply("parley.redaction.speaker-sees-original"))), mode);
+                "true".equals(trim(lookup.apply("parley.redaction.speaker-sees-original"))), mode, heldSeconds * 1000);
+    }
+
+    private static long whole(Function<String, String> lookup, String key, long byDefault, long min, long max, String unit) {
+        String text = trim(lookup.apply(key));
+        long value;
+        try {
+            value = text == null ? byDefault : Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            value = min - 1;
+        }
+        if (value < min || value > max) {
+            throw new IllegalArgumentException("Invalid setting " + key + "=" + text + ": expected a whole number of "
+                    + unit + " from " + min + " to " + max);
+        }
+        return value;
     }
 
     private static String trim(String value) {

@@ -171,6 +171,115 @@ public final class Redactor {
         return out;
     }
 
+    private static final Pattern REDACTED_TOKEN = Pattern.compile("\\[[A-Z_]+]|[\\p{L}']+|\\d+|[^\\s\\p{L}\\d]");
+
+    /**
+     * How many characters of a redacted partial no word said after it can change: its text up to the
+     * first word that a number, an email or a date of birth still being spoken may yet take into a
+     * placeholder (or, for a number that turns out an amount, out of one). Held back: a trailing
+     * number with its marks and any placeholder in it, words after a number or placeholder that a
+     * next number could join (a number is taken whole across up to two words, and the utterance may
+     * continue one the previous final ended with), an email's possible start while its address may
+     * still be spoken, and what follows a birth word within reach. Joined, what a speaker's client
+     * is given of each partial is then a prefix of the utterance's redacted final.
+     */
+    public int settledLength(String redacted) {
+        List<Token> tokens = new ArrayList<>();
+        Matcher m = REDACTED_TOKEN.matcher(redacted);
+        while (m.find()) {
+            String w = m.group();
+            tokens.add(new Token(w.startsWith("[") ? w : w.toLowerCase(Locale.ROOT), m.start(), m.end(), 0));
+        }
+        int n = tokens.size();
+        int settled = n;
+        // Numbers: the trailing run, and the stretch back over values that a later number may join.
+        int tail = n;
+        while (tail > 0 && numberish(tokens.get(tail - 1).word())) {
+            tail--;
+        }
+        settled = Math.min(settled, tail);
+        int reach = n;
+        for (int k = n - 1; k >= -1; k--) {
+            boolean value = k < 0 || numberValue(tokens.get(k).word());
+            if (!value) {
+                continue;
+            }
+            if (reach - k > 3) {
+                break;
+            }
+            settled = Math.min(settled, k + 1);
+            reach = k;
+        }
+        if (entities.contains(Entity.EMAIL) && n > 0) {
+            settled = Math.min(settled, emailStart(tokens));
+        }
+        if (entities.contains(Entity.DATE_OF_BIRTH)) {
+            for (int k = Math.max(0, n - 1 - CONTEXT_REACH - 6); k < n; k++) {
+                if (CONTEXT.get(tokens.get(k).word()) == Context.BIRTH) {
+                    settled = Math.min(settled, k + 1);
+                    break;
+                }
+            }
+        }
+        return settled >= n ? redacted.length() : settled == 0 ? 0 : tokens.get(settled - 1).end();
+    }
+
+    /** A token a number run may hold: digits, number words, marks between digits, a placeholder. */
+    private static boolean numberish(String w) {
+        return numberValue(w) || NUMBER_GLUE.contains(w) || w.equals("double") || w.equals("triple")
+                || w.equals("hundred");
+    }
+
+    /** A token that is, or may be heard as, a digit or a number: or a placeholder. */
+    private static boolean numberValue(String w) {
+        return w.startsWith("[") && w.length() > 1 || digitsOf(w) != null || MISHEARD_DIGITS.containsKey(w);
+    }
+
+    /**
+     * Where an email address the speaker may still be spelling would start: before an "at" whose
+     * domain is unfinished, or at the local part the last words may be (it ends where "at" comes).
+     */
+    private static int emailStart(List<Token> tokens) {
+        int n = tokens.size();
+        for (int at = n - 1; at >= 1; at--) {
+            String w = tokens.get(at).word();
+            if (w.equals("at") || w.equals("@")) {
+                boolean domainSoFar = true;
+                for (int k = at + 1; k < n && domainSoFar; k++) {
+                    String d = tokens.get(k).word();
+                    domainSoFar = (k - at) % 2 == 1 ? isNamePart(d) : isDot(d);
+                }
+                if (domainSoFar) {
+                    return localStart(tokens, at - 1);
+                }
+                break;
+            }
+        }
+        int last = n - 1;
+        if (isLocalGlue(tokens.get(last).word()) && last > 0) {
+            last--;
+        }
+        return isNamePart(tokens.get(last).word()) ? localStart(tokens, last) : n;
+    }
+
+    /** The first token of an email's local part that ends at {@code end}, as {@link #spelledEmails} extends it. */
+    private static int localStart(List<Token> tokens, int end) {
+        int start = end;
+        while (start > 0) {
+            if (start - 2 >= 0 && isLocalGlue(tokens.get(start - 1).word()) && isNamePart(tokens.get(start - 2).word())) {
+                start -= 2;
+            } else if (digitsOf(tokens.get(start).word()) != null && isNamePart(tokens.get(start - 1).word())) {
+                start -= 1;
+            } else if (adjacent(tokens.get(start - 1), tokens.get(start))
+                    && (isNamePart(tokens.get(start - 1).word()) || isLocalGlue(tokens.get(start - 1).word()))) {
+                start -= 1;
+            } else {
+                break;
+            }
+        }
+        return start;
+    }
+
     /** True if the text ends in a number: what follows it may be the number's rest. */
     public boolean endsInNumber(String text) {
         Matcher m = TOKEN.matcher(text);

@@ -42,7 +42,7 @@ class HeldAudioTest {
     @Test
     void nothingOfAnUtteranceIsOnDiskBeforeItsFinalAndItsRedactedWordsAreSilentAfter() throws Exception {
         SessionArchive files = archive("ses_held");
-        HeldAudio held = new HeldAudio(files, RedactionSettings.AudioMode.SILENCE);
+        HeldAudio held = new HeldAudio(files, RedactionSettings.AudioMode.SILENCE, 120_000);
         byte[] sent = speechLike(3000);
         held.audio("speaker", sent);
         assertEquals(0, WavFile.read(files.folder().resolve("audio.wav")).pcm().length,
@@ -65,7 +65,7 @@ class HeldAudioTest {
     @Test
     void aToneCanStandWhereTheWordsWere() throws Exception {
         SessionArchive files = archive("ses_tone");
-        HeldAudio held = new HeldAudio(files, RedactionSettings.AudioMode.TONE);
+        HeldAudio held = new HeldAudio(files, RedactionSettings.AudioMode.TONE, 120_000);
         byte[] sent = speechLike(1000);
         held.audio("speaker", sent);
         held.judged("speaker", 1000, List.of(new long[] {200, 700}));
@@ -80,5 +80,40 @@ class HeldAudioTest {
         assertTrue(rms > 2000 && rms < 2600, "a -20 dBFS tone has an RMS of about 2317, got " + rms);
         assertEquals(sample(sent, 100), sample(kept, 100));
         assertEquals(sample(sent, 800 * 16), sample(kept, 800 * 16));
+    }
+
+    @Test
+    void audioHeldPastTheBoundWithNoFinalGoesToDiskAsSilenceNeverAsItWas() throws Exception {
+        SessionArchive files = archive("ses_bound");
+        HeldAudio held = new HeldAudio(files, RedactionSettings.AudioMode.SILENCE, 1000);
+        byte[] sent = speechLike(1500);
+        held.audio("speaker", java.util.Arrays.copyOf(sent, 1000 * 32));
+        assertEquals(0, WavFile.read(files.folder().resolve("audio.wav")).pcm().length, "within the bound: all held");
+        held.audio("speaker", java.util.Arrays.copyOfRange(sent, 1000 * 32, sent.length));
+        byte[] early = WavFile.read(files.folder().resolve("audio.wav")).pcm();
+        assertEquals(600 * 32, early.length, "the excess and a tenth of the bound more are written");
+        for (int i = 0; i < early.length / 2; i++) {
+            assertEquals(0, sample(early, i), "unjudged audio on disk at sample " + i);
+        }
+        assertEquals(600, held.silencedMillis());
+
+        held.judged("speaker", 1500, List.of(new long[] {1200, 1300}));
+        files.close(null);
+        byte[] kept = WavFile.read(files.folder().resolve("audio.wav")).pcm();
+        assertEquals(sent.length, kept.length, "the call's timeline is whole");
+        for (int i = 600 * 16; i < kept.length / 2; i++) {
+            boolean redacted = i >= 1200 * 16 && i < 1300 * 16;
+            assertEquals(redacted ? 0 : sample(sent, i), sample(kept, i), "sample " + i);
+        }
+    }
+
+    @Test
+    void theBoundIsASettingOfTwoMinutesByDefaultAndAnImpossibleOneStopsStartUp() {
+        assertEquals(120_000, RedactionSettings.fromProperties(java.util.Map.of("parley.redaction.enabled", "true")::get)
+                .maxHeldAudioMillis());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () ->
+                RedactionSettings.fromProperties(java.util.Map.of("parley.redaction.enabled", "true",
+                        "parley.redaction.max-held-audio-s", "5")::get));
+        assertTrue(e.getMessage().contains("parley.redaction.max-held-audio-s=5"), e.getMessage());
     }
 }

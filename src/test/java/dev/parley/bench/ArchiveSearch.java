@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * Parley writes: call.json, transcript.jsonl with finals and translations, an empty audio.wav), builds
  * the index from them as {@code POST /api/sessions/reindex} does, and times searches of each kind,
  * beside the reference the index replaces: reading every transcript for one word. Then times the live
- * updates (one final at a time, as calls are archived) on the full index.
+ * updates (one final at a time, as calls are archived) on the full index, and erasure's lookup of a
+ * metadata value through the index beside reading every {@code call.json}.
  *
  * <pre>flock /tmp/parley-bench.lock mvn -q -o test-compile exec:java -Dexec.mainClass=dev.parley.bench.ArchiveSearch \
  *     -Dexec.classpathScope=test -Dexec.args="10000"</pre>
@@ -97,6 +98,24 @@ public final class ArchiveSearch {
             Arrays.sort(scans);
             System.out.printf("Reference, no index: reading every transcript.jsonl for the rare word: %d calls, median %.0f ms (3 runs)%n",
                     found, scans[1]);
+
+            // Erasure by metadata (DELETE /api/sessions?meta.call_sid=...): the index, and every call.json read.
+            double[] byIndex = new double[5];
+            double[] byFiles = new double[5];
+            int matched = 0;
+            for (int i = 0; i < byIndex.length; i++) {
+                String sid = "CA" + random.nextInt(calls);
+                long s0 = System.nanoTime();
+                matched = index.withMetadata("call_sid", sid).size();
+                byIndex[i] = (System.nanoTime() - s0) / 1e6;
+                s0 = System.nanoTime();
+                archive.sessions().stream().filter(c -> sid.equals(String.valueOf(c.metadata().get("call_sid")))).count();
+                byFiles[i] = (System.nanoTime() - s0) / 1e6;
+            }
+            Arrays.sort(byIndex);
+            Arrays.sort(byFiles);
+            System.out.printf("Erasure's lookup by a metadata value: through the index %.0f ms, reading every call.json %.0f ms"
+                    + " (medians of 5; %d call found)%n", byIndex[2], byFiles[2], matched);
 
             // Live updates: finals of new calls indexed one at a time, as the archive takes them.
             double[] updates = new double[100 * (FINALS_PER_CALL + 2)];

@@ -2,6 +2,7 @@ package dev.parley.privacy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.archive.ArchiveIndex;
 import dev.parley.telephony.Archives;
 import dev.parley.testing.ListenClient;
 import dev.parley.testing.ParleyServer;
@@ -140,21 +141,54 @@ class ErasureTest {
     }
 
     @Test
-    void erasingByMetadataRemovesEveryCallOfThatCustomerAndNoOther() throws Exception {
+    void erasingByMetadataFindsEveryCallOfThatCustomerInTheIndexOrItsFilesAndNoOther() throws Exception {
         String first = call("customer-a-1", "C-2");
         String second = call("customer-a-2", "C-2");
         String other = call("customer-b-1", "C-3");
         Path otherFolder = Archives.await(parley.archive(), "call_id", "customer-b-1", Duration.ofSeconds(10));
+        // The search index answers for the sessions whose end it has taken: their call.json is not read.
+        ArchiveIndex index = parley.camel().getRegistry().lookupByNameAndType("archiveIndex", ArchiveIndex.class);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline && index.search(new ArchiveIndex.Search(null, "C-3", null, null, 1, 10)).hits()
+                .stream().noneMatch(h -> h.sessionId().equals(other) && h.summary().get("ended_at") != null)) {
+            Thread.sleep(50);
+        }
+        Path otherCall = otherFolder.resolve("call.json");
+        Files.writeString(otherCall, Files.readString(otherCall).replace("\"C-3\"", "\"C-2\""));
+        // A session the index has not taken (archived by a Parley without one, say) is found from its files.
+        String unindexed = "ses_unindexed0000000001";
+        Path unindexedFolder = Files.createDirectories(otherFolder.resolveSibling(unindexed));
+        Files.writeString(unindexedFolder.resolve("call.json"), "{\"session_id\":\"" + unindexed
+                + "\",\"started_at\":\"2026-12-06T10:00:00Z\",\"ended_at\":\"2026-12-06T10:01:00Z\","
+                + "\"metadata\":{\"customer_id\":\"C-2\"}}");
         HttpResponse<String> erased = delete("/api/sessions?meta.customer_id=C-2", KEY);
         assertEquals(200, erased.statusCode(), erased.body());
         List<String> ids = new ArrayList<>();
         JSON.readTree(erased.body()).path("erased").forEach(e -> ids.add(e.path("session_id").asText()));
-        assertEquals(List.of(first, second).stream().sorted().toList(), ids.stream().sorted().toList());
+        assertEquals(List.of(first, second, unindexed).stream().sorted().toList(), ids.stream().sorted().toList());
+        assertTrue(Files.notExists(unindexedFolder));
         assertEquals(List.of(), filesOf(parley.archive(), first));
         assertEquals(List.of(), filesOf(parley.archive(), second));
         assertTrue(Files.exists(otherFolder.resolve("audio.wav")), other + " was erased too");
         assertEquals(400, delete("/api/sessions", KEY).statusCode());
         assertEquals(400, delete("/api/sessions?customer_id=C-3", KEY).statusCode());
+    }
+
+    @Test
+    void withoutASearchIndexErasingByMetadataReadsEverySessionsFiles() throws Exception {
+        String id = call("customer-d-1", "C-4");
+        Path folder = Archives.await(parley.archive(), "call_id", "customer-d-1", Duration.ofSeconds(10));
+        Erasure erasure = parley.camel().getRegistry().lookupByNameAndType("erasure", Erasure.class);
+        ArchiveIndex index = parley.camel().getRegistry().lookupByNameAndType("archiveIndex", ArchiveIndex.class);
+        erasure.searchWith(null);
+        try {
+            HttpResponse<String> erased = delete("/api/sessions?meta.customer_id=C-4", KEY);
+            assertEquals(200, erased.statusCode(), erased.body());
+            assertEquals(id, JSON.readTree(erased.body()).path("erased").get(0).path("session_id").asText());
+            assertTrue(Files.notExists(folder));
+        } finally {
+            erasure.searchWith(index);
+        }
     }
 
     @Test

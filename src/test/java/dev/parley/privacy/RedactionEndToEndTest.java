@@ -53,8 +53,6 @@ class RedactionEndToEndTest {
         Path model = Path.of(RedactionEndToEndTest.class.getResource("/privacy/payments.arpa").toURI());
         parley = ParleyServer.start(Map.ofEntries(Map.entry("parley.redaction.enabled", "true"),
                 Map.entry("parley.translation.targets", "es"), Map.entry("parley.twilio.auth-token", TWILIO_TOKEN),
-                // The speaker's own client sees what the recognizer heard: the numbers the files must not hold.
-                Map.entry("parley.redaction.speaker-sees-original", "true"),
                 Map.entry("parley.recognizer.pocketsphinx.lm", model.toString()),
                 Map.entry("parley.recognizer.pocketsphinx.warm-decoders", "1"),
                 Map.entry("parley.webhooks.urls", hooks.url()), Map.entry("parley.webhooks.secret", WebhookReceiver.SECRET),
@@ -114,14 +112,6 @@ class RedactionEndToEndTest {
         finals.forEach(f -> System.out.println("final: " + f.path("text").asText() + "  " + f.path("redactions")));
         Archives.ofType(archived, "translation.final").forEach(f -> System.out.println("translation: " + f.path("text").asText()));
 
-        List<String> heard = live.stream().filter(e -> e.type().equals("transcript.final"))
-                .map(e -> e.json().path("text").asText()).toList();
-        heard.forEach(h -> System.out.println("heard: " + h));
-        String heardCard = numberAfter(heard, "card");
-        String heardPhone = numberAfter(heard, "phone");
-        System.out.printf("PocketSphinx heard the card %s as %s, the phone %s as %s%n", SpokenNumbers.CARD, heardCard,
-                SpokenNumbers.PHONE, heardPhone);
-        assertTrue(heardCard.length() >= 12, "the recognizer heard no card number: " + heard);
         assertTrue(finals.stream().anyMatch(f -> f.path("text").asText().contains("[CARD]")), "no [CARD] in " + finals);
         for (JsonNode f : finals) {
             for (JsonNode r : f.path("redactions")) {
@@ -129,8 +119,11 @@ class RedactionEndToEndTest {
                 assertEquals("[" + r.path("type").asText() + "]", text.substring(r.path("start").asInt(), r.path("end").asInt()));
             }
         }
-        List<String> numbers = Stream.of(SpokenNumbers.CARD, SpokenNumbers.PHONE, heardCard, heardPhone)
-                .filter(n -> n.length() >= 4).toList();
+        List<String> numbers = List.of(SpokenNumbers.CARD, SpokenNumbers.PHONE);
+        // The speaker's own client is redacted too (parley.redaction.speaker-sees-original is off by default).
+        assertTrue(live.stream().anyMatch(e -> e.type().equals("transcript.final") && e.json().path("text").asText()
+                .contains("[CARD]")), "the speaker's client got no [CARD]");
+        live.forEach(e -> assertNoNumberIn("the speaker's live " + e.type(), e.json().path("text").asText(), numbers));
         assertNoNumberIn("transcript.jsonl", textsOf(archived), numbers);
         try (Stream<Path> files = Files.list(folder)) {
             for (Path caption : files.filter(p -> p.getFileName().toString().startsWith("captions.")).toList()) {
@@ -146,8 +139,9 @@ class RedactionEndToEndTest {
         JsonNode redaction = JSON.readTree(folder.resolve("call.json").toFile()).path("redaction");
         assertEquals("silence", redaction.path("audio").asText());
         assertTrue(redaction.path("redacted").path("CARD").asInt() >= 1, redaction.toString());
+        assertEquals(0, redaction.path("audio_silenced_unjudged_ms").asLong(-1), "audio silenced at the bound");
 
-        assertAudioMaskedOnlyWhereRedacted(WavFile.read(folder.resolve("audio.wav")).pcm(), finals);
+        speech.assertMaskedOnlyWhereRedacted(WavFile.read(folder.resolve("audio.wav")).pcm(), finals);
 
         try (console) {
             console.await(e -> e.path("type").asText().equals("session.closed") && e.path("session_id").asText().equals(sessionId),
@@ -163,43 +157,131 @@ class RedactionEndToEndTest {
     }
 
     /**
-     * {@code audio.wav} is what was sent but for the redacted words' spans, which are silent (0); and
-     * those spans cover most of the card's sentence (its digits are most of it).
+     * The speaker's own OpenAI Realtime client (G.711 mu-law, as a phone line's), with server VAD and
+     * with its own commit, gets no digit of either number in any delta or {@code completed}, while its
+     * deltas stay live; each item's deltas joined are its {@code completed}, and the archive's and the
+     * webhooks' final, redacted alike.
      */
-    private static void assertAudioMaskedOnlyWhereRedacted(byte[] archived, List<JsonNode> finals) {
-        assertEquals(speech.pcm.length, archived.length, "audio.wav holds all the audio sent");
-        boolean[] masked = new boolean[archived.length / 2];
-        long maskedMs = 0;
-        for (JsonNode f : finals) {
-            for (JsonNode r : f.path("redactions")) {
-                int from = (int) (r.path("audio_start_ms").asLong() * SpokenNumbers.RATE / 1000);
-                int to = (int) Math.min(masked.length, r.path("audio_end_ms").asLong() * SpokenNumbers.RATE / 1000);
-                assertTrue(to > from, "no audio span in " + r);
-                java.util.Arrays.fill(masked, from, to, true);
-                maskedMs += r.path("audio_end_ms").asLong() - r.path("audio_start_ms").asLong();
+    @Test
+    void theSpeakersRealtimeClientGetsTheRedactedTextLiveAndTheSameAsTheArchive() throws Exception {
+        byte[] call = speech.mulaw8k();
+        List<JsonNode> toVad;
+        List<JsonNode> toCommitter;
+        try (RealtimeSpeaker vad = new RealtimeSpeaker(parley.ws("/v1/realtime?intent=transcription&meta.call_id=redact-vad"));
+             RealtimeSpeaker manual = new RealtimeSpeaker(parley.ws("/v1/realtime?intent=transcription&meta.call_id=redact-manual"))) {
+            vad.configure("");
+            manual.configure(",\"turn_detection\":null");
+            for (int off = 0; off < call.length; off += 1600) {
+                byte[] chunk = java.util.Arrays.copyOfRange(call, off, Math.min(call.length, off + 1600));
+                vad.append(chunk);
+                manual.append(chunk);
+            }
+            manual.sendText("{\"type\":\"input_audio_buffer.commit\"}");
+            toVad = vad.awaitEveryItemCompleted(Duration.ofSeconds(90));
+            toCommitter = manual.awaitEveryItemCompleted(Duration.ofSeconds(90));
+        }
+        Map<String, String> byVad = assertRedactedAsArchived(toVad, "redact-vad");
+        long deltas = toVad.stream().filter(e -> e.path("type").asText().endsWith(".delta")).count();
+        assertTrue(deltas > byVad.size(), "each item's text came at once, with its final: " + deltas + " deltas");
+        assertTrue(byVad.values().stream().anyMatch(t -> t.contains("[CARD]")), "no [CARD] in " + byVad);
+        Map<String, String> byCommit = assertRedactedAsArchived(toCommitter, "redact-manual");
+        assertEquals(1, byCommit.size(), "one commit, one item: " + byCommit);
+        assertTrue(byCommit.values().iterator().next().contains("[CARD]"), "no [CARD] in " + byCommit);
+    }
+
+    /**
+     * No digits of either number in what a realtime client got; its deltas joined are its
+     * {@code completed}, which are the archive's and the webhooks' finals. Returns the completed
+     * transcripts by item.
+     */
+    private static Map<String, String> assertRedactedAsArchived(List<JsonNode> got, String callId) throws Exception {
+        Map<String, StringBuilder> joined = new java.util.LinkedHashMap<>();
+        Map<String, String> completed = new java.util.LinkedHashMap<>();
+        java.util.Set<String> stopped = new java.util.HashSet<>();
+        int deltas = 0;
+        int whileSpoken = 0;
+        for (JsonNode e : got) {
+            String item = e.path("item_id").asText();
+            switch (e.path("type").asText()) {
+                case "input_audio_buffer.speech_stopped" -> stopped.add(item);
+                case "conversation.item.input_audio_transcription.delta" -> {
+                    joined.computeIfAbsent(item, i -> new StringBuilder()).append(e.path("delta").asText());
+                    deltas++;
+                    whileSpoken += stopped.contains(item) ? 0 : 1;
+                }
+                case "conversation.item.input_audio_transcription.completed" -> completed.put(item, e.path("transcript").asText());
+                default -> { }
             }
         }
-        int identical = 0;
-        int silent = 0;
-        int maskedSamples = 0;
-        for (int i = 0; i < masked.length; i++) {
-            short sent = (short) ((speech.pcm[2 * i] & 0xff) | speech.pcm[2 * i + 1] << 8);
-            short kept = (short) ((archived[2 * i] & 0xff) | archived[2 * i + 1] << 8);
-            if (masked[i]) {
-                maskedSamples++;
-                silent += kept == 0 ? 1 : 0;
-            } else {
-                identical += kept == sent ? 1 : 0;
-            }
+        completed.forEach((item, text) -> System.out.println(callId + " completed " + item + ": " + text));
+        System.out.printf("/v1/realtime (%s) with redaction: %d deltas, %d of them before their item's speech_stopped, %d items%n",
+                callId, deltas, whileSpoken, completed.size());
+        List<String> numbers = List.of(SpokenNumbers.CARD, SpokenNumbers.PHONE);
+        got.forEach(e -> assertNoNumberIn("the realtime client's " + e.path("type").asText(),
+                e.path("delta").asText() + e.path("transcript").asText(), numbers));
+        joined.forEach((item, text) -> assertNoNumberIn("the deltas of " + item + " joined", text.toString(), numbers));
+
+        Path folder = Archives.await(parley.archive(), "call_id", callId, Duration.ofSeconds(10));
+        List<JsonNode> archived = Archives.transcript(folder);
+        assertNoNumberIn("transcript.jsonl", textsOf(archived), numbers);
+        Map<String, String> archivedFinals = new java.util.LinkedHashMap<>();
+        Archives.ofType(archived, "transcript.final").forEach(f -> archivedFinals.put(f.path("item_id").asText(), f.path("text").asText()));
+        Map<String, String> joinedText = new java.util.LinkedHashMap<>();
+        completed.forEach((item, text) -> joinedText.put(item, joined.getOrDefault(item, new StringBuilder()).toString()));
+        assertEquals(completed, joinedText, "each item's deltas joined are its completed transcript");
+        assertEquals(archivedFinals, completed, "the archive's finals are the client's completed transcripts");
+        Map<String, String> hookedFinals = new java.util.LinkedHashMap<>();
+        awaitWebhooks(archived.get(0).path("session_id").asText()).stream()
+                .filter(e -> e.path("type").asText().equals("transcript.final"))
+                .forEach(e -> hookedFinals.put(e.path("item_id").asText(), e.path("text").asText()));
+        assertEquals(archivedFinals, hookedFinals, "the webhooks' finals are the archive's");
+        return completed;
+    }
+
+    /** A speaker on {@code /v1/realtime}: every server event, as JSON. */
+    private static final class RealtimeSpeaker extends dev.parley.testing.JsonSocket {
+        RealtimeSpeaker(java.net.URI uri) throws Exception {
+            open(uri, Map.of());
         }
-        SpokenNumbers.Span card = speech.sentences.get(1);
-        long cardMs = (card.to() - card.from()) / 2 * 1000L / SpokenNumbers.RATE;
-        System.out.printf("audio.wav: %d ms masked (the card's sentence is %d ms); %d of %d masked samples at 0,"
-                + " %d of %d other samples identical to what was sent%n", maskedMs, cardMs, silent, maskedSamples,
-                identical, masked.length - maskedSamples);
-        assertEquals(maskedSamples, silent, "masked samples that are not silent");
-        assertEquals(masked.length - maskedSamples, identical, "samples changed outside the redacted spans");
-        assertTrue(maskedMs >= cardMs / 2, maskedMs + " ms masked of a " + cardMs + " ms sentence of digits");
+
+        /** G.711 mu-law in English, and {@code more} of the session's audio input settings. */
+        void configure(String more) throws Exception {
+            sendText("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\",\"audio\":{\"input\":"
+                    + "{\"format\":{\"type\":\"audio/pcmu\"},\"transcription\":{\"language\":\"en\"}" + more + "}}}}");
+        }
+
+        void append(byte[] audio) throws Exception {
+            sendText("{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + java.util.Base64.getEncoder().encodeToString(audio) + "\"}");
+        }
+
+        /** The events once an item is completed, every item committed is, and nothing more came for 3 s. */
+        List<JsonNode> awaitEveryItemCompleted(Duration timeout) throws Exception {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            int seen = -1;
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() < deadline) {
+                List<JsonNode> now = received();
+                java.util.Set<String> open = new java.util.HashSet<>();
+                int completed = 0;
+                for (JsonNode e : now) {
+                    String type = e.path("type").asText();
+                    if (type.equals("input_audio_buffer.committed")) {
+                        open.add(e.path("item_id").asText());
+                    } else if (type.equals("conversation.item.input_audio_transcription.completed")) {
+                        open.remove(e.path("item_id").asText());
+                        completed++;
+                    }
+                }
+                if (now.size() != seen) {
+                    seen = now.size();
+                    quietSince = System.nanoTime();
+                } else if (open.isEmpty() && completed > 0 && System.nanoTime() - quietSince > 3_000_000_000L) {
+                    return now;
+                }
+                Thread.sleep(50);
+            }
+            throw new AssertionError("items not completed: " + received());
+        }
     }
 
     @Test
@@ -292,25 +374,6 @@ class RedactionEndToEndTest {
         for (String number : numbers) {
             assertFalse(SpokenNumbers.leaks(text, number), "digits of " + number + " in " + where + ": " + text);
         }
-    }
-
-    /** The digits the recognizer heard after {@code lead}, and at the start of the next final (a number split in two). */
-    private static String numberAfter(List<String> finals, String lead) {
-        for (int i = 0; i < finals.size(); i++) {
-            int at = finals.get(i).indexOf(lead);
-            if (at >= 0) {
-                StringBuilder digits = new StringBuilder(SpokenNumbers.digitsIn(finals.get(i).substring(at + lead.length())));
-                for (String word : (i + 1 < finals.size() ? finals.get(i + 1) : "").split(" ")) {
-                    String d = SpokenNumbers.digitsIn(word);
-                    if (d.isEmpty()) {
-                        break;
-                    }
-                    digits.append(d);
-                }
-                return digits.toString();
-            }
-        }
-        return "";
     }
 
     private static List<JsonNode> awaitWebhooks(String sessionId) throws Exception {

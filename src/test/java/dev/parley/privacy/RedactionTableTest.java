@@ -265,6 +265,56 @@ class RedactionTableTest {
         assertTrue(!redactor.endsInNumber("four boxes please"));
     }
 
+    /**
+     * What a speaker's live client is given of each partial (its settled prefix) is a prefix of the
+     * utterance's redacted final, however the utterance goes on: for every row, spoken word by word,
+     * each text ending there or going on as the table has it.
+     */
+    @Test
+    void whatAPartialGivesIsAPrefixOfItsRedactedFinal() {
+        List<String> wrong = new ArrayList<>();
+        int given = 0;
+        for (Row row : ROWS) {
+            for (int p = 0; p < row.said().size(); p++) {
+                List<String> before = row.said().subList(0, p);
+                List<String> upToFinal = new ArrayList<>(row.said().subList(0, p + 1));
+                if (p + 1 < row.said().size() && redactor.endsInNumber(row.said().get(p))) {
+                    upToFinal.add(row.said().get(p + 1)); // held, and judged with the next final
+                }
+                String fin = redactor.judge(upToFinal, false).get(p).text();
+                String[] words = row.said().get(p).split(" ");
+                for (int w = 1; w <= words.length; w++) {
+                    List<String> partial = new ArrayList<>(before);
+                    partial.add(String.join(" ", List.of(words).subList(0, w)));
+                    String redacted = redactor.judge(partial, true).get(p).text();
+                    String settled = redacted.substring(0, redactor.settledLength(redacted));
+                    given += settled.isEmpty() ? 0 : 1;
+                    if (!fin.startsWith(settled)) {
+                        wrong.add(row.said() + ": partial \"" + redacted + "\" gives \"" + settled + "\", final \"" + fin + "\"");
+                    }
+                }
+            }
+        }
+        assertTrue(wrong.isEmpty(), wrong.size() + " partials give what their final takes back:\n" + String.join("\n", wrong));
+        assertTrue(given > 100, "partials gave nothing: " + given);
+    }
+
+    @Test
+    void aPartialHoldsBackANumberStillBeingSpokenAndGivesTheRest() {
+        String partial = redactor.judge(List.of("my card number is four five five six"), true).get(0).text();
+        assertEquals("my card number is [CARD]", partial);
+        assertEquals("my card number is", partial.substring(0, redactor.settledLength(partial)));
+        String words = "hello i would like to pay my bill";
+        assertEquals("hello i would like to pay my", words.substring(0, redactor.settledLength(words)),
+                "the last word may be an email address's start");
+        assertEquals(words.length(), new Redactor(Entity.parse("card")).settledLength(words));
+        String email = "write to john dot smith at example";
+        assertEquals("write to", email.substring(0, redactor.settledLength(email)));
+        String amount = "the room i booked cost four five six seven eight nine dollars in total";
+        assertEquals("the room i booked cost four five six seven eight nine dollars in",
+                amount.substring(0, redactor.settledLength(amount)), "an amount is given once it is one");
+    }
+
     /** Per entity, over every row: placeholders expected and found (true positives), extra, missing. */
     private void printFigures() {
         Map<Entity, int[]> counts = new EnumMap<>(Entity.class); // tp, fp, fn

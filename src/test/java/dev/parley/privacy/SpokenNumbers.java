@@ -1,5 +1,6 @@
 package dev.parley.privacy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.audio.G711;
 import dev.parley.audio.Pcm16;
 import dev.parley.audio.Resampler;
@@ -10,27 +11,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A caller saying a card number and a phone number, as eSpeak NG speaks it, at 16 kHz mono PCM16:
  * sentences with a quiet second between them, and where each sentence lies in the audio.
  */
-final class SpokenNumbers {
+public final class SpokenNumbers {
 
-    static final String CARD = "4556737586149963";
-    static final String PHONE = "5551234567";
+    public static final String CARD = "4556737586149963";
+    public static final String PHONE = "5551234567";
     static final List<String> SENTENCES = List.of(
             "hello i would like to pay my bill",
             "my card number is four five five six seven three seven five eight six one four nine nine six three",
             "and my phone number is five five five one two three four five six seven",
             "thank you very much");
-    static final int RATE = 16000;
+    public static final int RATE = 16000;
 
     /** Each sentence's place in {@link #pcm}, in bytes. */
     record Span(int from, int to) {
     }
 
-    final byte[] pcm;
+    public final byte[] pcm;
     final List<Span> sentences;
 
     private SpokenNumbers(byte[] pcm, List<Span> sentences) {
@@ -38,7 +44,7 @@ final class SpokenNumbers {
         this.sentences = sentences;
     }
 
-    static SpokenNumbers render() throws Exception {
+    public static SpokenNumbers render() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<Span> spans = new ArrayList<>();
         out.writeBytes(WavFile.quiet(RATE, 500));
@@ -101,6 +107,68 @@ final class SpokenNumbers {
             }
         }
         return digits.toString();
+    }
+
+    /**
+     * {@code audio.wav}'s samples are what was sent but for the redacted words' spans (the finals'
+     * {@code redactions}), which are silent (0); and those spans cover at least half the card's
+     * sentence (its digits are most of it). Prints the figures.
+     */
+    public void assertMaskedOnlyWhereRedacted(byte[] archived, List<JsonNode> finals) {
+        assertEquals(pcm.length, archived.length, "audio.wav holds all the audio sent");
+        boolean[] masked = new boolean[archived.length / 2];
+        long maskedMs = 0;
+        for (JsonNode f : finals) {
+            for (JsonNode r : f.path("redactions")) {
+                int from = (int) (r.path("audio_start_ms").asLong() * RATE / 1000);
+                int to = (int) Math.min(masked.length, r.path("audio_end_ms").asLong() * RATE / 1000);
+                assertTrue(to > from, "no audio span in " + r);
+                java.util.Arrays.fill(masked, from, to, true);
+                maskedMs += r.path("audio_end_ms").asLong() - r.path("audio_start_ms").asLong();
+            }
+        }
+        int identical = 0;
+        int silent = 0;
+        int maskedSamples = 0;
+        for (int i = 0; i < masked.length; i++) {
+            short sent = (short) ((pcm[2 * i] & 0xff) | pcm[2 * i + 1] << 8);
+            short kept = (short) ((archived[2 * i] & 0xff) | archived[2 * i + 1] << 8);
+            if (masked[i]) {
+                maskedSamples++;
+                silent += kept == 0 ? 1 : 0;
+            } else {
+                identical += kept == sent ? 1 : 0;
+            }
+        }
+        Span card = sentences.get(1);
+        long cardMs = (card.to() - card.from()) / 2 * 1000L / RATE;
+        System.out.printf("audio.wav: %d ms masked (the card's sentence is %d ms); %d of %d masked samples at 0,"
+                + " %d of %d other samples identical to what was sent%n", maskedMs, cardMs, silent, maskedSamples,
+                identical, masked.length - maskedSamples);
+        assertEquals(maskedSamples, silent, "masked samples that are not silent");
+        assertEquals(masked.length - maskedSamples, identical, "samples changed outside the redacted spans");
+        assertTrue(maskedMs >= cardMs / 2, maskedMs + " ms masked of a " + cardMs + " ms sentence of digits");
+    }
+
+    private static final String NUMBER = "\\b(?:\\d+|zero|one|two|three|four|five|six|seven|eight|nine|oh)\\b";
+    private static final Pattern NUMBER_RUN = Pattern.compile("(?i)" + NUMBER + "(?:[\\s-]+" + NUMBER + ")*");
+
+    /**
+     * True if a file's text holds 6 consecutive digits of {@code number} in one run of digits or number
+     * words (spaces and dashes between them): a check for any file, whose ids, times and sizes hold
+     * digits of their own that {@link #leaks} would join.
+     */
+    public static boolean leaksInFile(String text, String number) {
+        Matcher m = NUMBER_RUN.matcher(text);
+        while (m.find()) {
+            String digits = digitsIn(m.group());
+            for (int i = 0; i + 6 <= number.length(); i++) {
+                if (digits.contains(number.substring(i, i + 6))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** True if {@code text} holds any 4 consecutive digits of {@code number}, in digits or in words. */

@@ -25,7 +25,7 @@ class RedactedTranscriptsTest {
 
     private RedactedTranscripts redaction(long holdMs) {
         RedactionSettings settings = new RedactionSettings(EnumSet.allOf(Entity.class), holdMs, false,
-                RedactionSettings.AudioMode.SILENCE);
+                RedactionSettings.AudioMode.SILENCE, 120_000);
         return new RedactedTranscripts(settings, draft -> out.add(new SessionEvent(draft, "evt_" + out.size(), "ses_t",
                 out.size() + 1, Instant.now())));
     }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.privacy.RedactionSettings;
+import dev.parley.privacy.Redactor;
 import dev.parley.realtime.ChannelListener;
 import dev.parley.realtime.RecognitionChannel;
 import dev.parley.session.CallSession;
@@ -48,6 +50,13 @@ import java.util.Set;
  * the archive and webhooks, committed at once, whose transcript is everything recognised in the
  * audio since the previous commit; its deltas start at the commit. Buffer positions count the audio
  * appended, in milliseconds.
+ *
+ * <p>With redaction on ({@code parley.redaction.*}, unless {@code speaker-sees-original}) the text
+ * comes from the session's own events instead, redacted as the archive's and the webhooks' is: the
+ * tap still marks where items start and end, and an item's {@code completed} waits for its redacted
+ * final. Deltas give of each redacted partial only what no later word can change
+ * ({@link Redactor#settledLength}): a number, an email address or a date of birth still being spoken
+ * is held back until it is judged.
  */
 final class TranscriptionConnection implements ClientConnection, ChannelListener {
 
@@ -74,6 +83,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private final TranscriptionRequest request;
     private final boolean trusted;
     private final SessionConfig config;
+    /** Set when the client's text is the session's redacted text, not the channel's. */
+    private final Redactor redactor;
 
     private Phase phase = Phase.CONFIGURING;
     private CallSession session;
@@ -114,6 +125,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         boolean awaitingCommit;
         /** Its {@code completed}, held until then. */
         ObjectNode completion;
+        /** The recognizer has finished it: its {@code completed} waits for the session's redacted final. */
+        boolean awaitingRedacted;
 
         Item(String id) {
             this.id = id;
@@ -130,6 +143,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     }
 
     private final Map<Integer, Item> byUtterance = new HashMap<>();
+    /** Items the recognizer has finished, by id, until their redacted final comes (with redaction on). */
+    private final Map<String, Item> unjudged = new HashMap<>();
     private String previousItemId;
     /** Commits waiting for the recognizer to reach them. */
     private final ArrayDeque<Commit> commits = new ArrayDeque<>();
@@ -148,6 +163,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         this.request = request;
         this.trusted = trusted;
         this.config = new SessionConfig(model, request.source());
+        RedactionSettings redaction = sessions.redaction();
+        this.redactor = redaction.enabled() && !redaction.speakerSeesOriginal() ? new Redactor(redaction.entities()) : null;
     }
 
     /** On the event loop, right after the upgrade. */
@@ -503,9 +520,22 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
 
     // ---- ClientConnection: the session's own events ----
 
-    /** Of Parley's events only errors have a place in this protocol; results come through the tap. */
+    /**
+     * Of Parley's events errors have a place in this protocol, and, with redaction on, the transcripts:
+     * their text is what the client is given. Otherwise results come through the tap.
+     */
     @Override
     public void send(SessionEvent event) {
+        if (redactor != null && CHANNEL.equals(event.channel()) && event.itemId() != null) {
+            if ("transcript.partial".equals(event.type())) {
+                ctx.runOnContext(v -> onRedactedPartial(event.itemId(), event.text()));
+                return;
+            }
+            if ("transcript.final".equals(event.type())) {
+                ctx.runOnContext(v -> onRedactedFinal(event.itemId(), event.text(), event.startMs(), event.endMs()));
+                return;
+            }
+        }
         if (!"error".equals(event.type())) {
             return;
         }
@@ -610,6 +640,9 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     /** Text as the words become stable: live while spoken with turn detection, from the commit without it. */
     private void onPartial(int utterance, String id, String text) {
         Item item = byUtterance.computeIfAbsent(utterance, u -> new Item(id));
+        if (redactor != null) {
+            return; // its text comes redacted, as the session's partial
+        }
         item.latest = text;
         if (config.vad() ? item.announced : item.committed) {
             extend(item, text);
@@ -625,8 +658,37 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             announce(item, startMs);
             stop(item, endMs);
         }
+        if (redactor != null) {
+            item.awaitingRedacted = true;
+            unjudged.put(item.id, item);
+            return;
+        }
         extend(item, text);
         complete(item, ServerEvents.completed(item.id, text, Math.max(0, endMs - startMs) / 1000.0));
+    }
+
+    /** A redacted partial: what of it redaction can no longer change is given. */
+    private void onRedactedPartial(String id, String text) {
+        Item item = byUtterance.values().stream().filter(i -> i.id.equals(id)).findFirst().orElse(null);
+        if (item == null || text == null) {
+            return;
+        }
+        item.latest = text.substring(0, redactor.settledLength(text));
+        if (config.vad() ? item.announced : item.committed) {
+            extend(item, item.latest);
+        }
+    }
+
+    /** The item's final as the archive and the webhooks have it: its last delta, then its {@code completed}. */
+    private void onRedactedFinal(String id, String text, Long startMs, Long endMs) {
+        Item item = unjudged.remove(id);
+        if (item == null) {
+            return;
+        }
+        item.awaitingRedacted = false;
+        extend(item, text);
+        double seconds = startMs == null || endMs == null ? 0 : Math.max(0, endMs - startMs) / 1000.0;
+        complete(item, ServerEvents.completed(item.id, text, seconds));
     }
 
     private void onNoResult(int utterance) {
@@ -660,7 +722,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         item.awaitingCommit = false;
         if (item.completion != null) {
             send(item.completion);
-        } else {
+        } else if (!item.awaitingRedacted) { // (if it is, its completed follows its redacted final)
             // nothing recognised for it (or not yet: it is the recognizer's, then, and its text so far is all)
             byUtterance.values().remove(item);
             send(ServerEvents.completed(item.id, item.sent, 0));
