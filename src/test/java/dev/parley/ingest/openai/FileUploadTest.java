@@ -114,6 +114,9 @@ class FileUploadTest {
             Path folder = archiveOf(parley.archive(), "cut-1");
             JsonNode audio = closedAudio(parley.archive(), "cut-1");
             long appended = file.length + more.length;
+            System.out.printf("/v1/realtime session ended at its maximum duration: %d ms appended, %d ms of it recognised,"
+                    + " %d ms archived%n", appended / 48, audio.path("bytes").asLong() / 48,
+                    WavFile.read(folder.resolve("audio.wav")).pcm().length / 48);
             assertTrue(audio.path("bytes").asLong() < appended, "the session was ended while audio waited for the recognizer: "
                     + audio.path("bytes").asLong() + " of " + appended + " bytes recognised");
             byte[] wav = WavFile.read(folder.resolve("audio.wav")).pcm();
