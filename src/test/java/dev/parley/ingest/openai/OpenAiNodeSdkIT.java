@@ -7,6 +7,7 @@ import dev.parley.testing.LibriVox;
 import dev.parley.testing.NodeClients;
 import dev.parley.testing.PackagedParley;
 import dev.parley.testing.TestCertificates;
+import dev.parley.testing.WavFile;
 import dev.parley.testing.WebhookReceiver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -304,16 +305,15 @@ class OpenAiNodeSdkIT {
         assertTrue(ack < 2000, "committed " + ack + " ms after the commit");
 
         // The cleared audio is silence in audio.wav; what followed is there byte for byte.
-        byte[] wav = Files.readAllBytes(folder(r.session()).resolve("audio.wav"));
-        int data = dataOffset(wav);
+        byte[] wav = WavFile.read(folder(r.session()).resolve("audio.wav")).pcm();
         for (int i = 0; i < cleared.length; i++) {
-            if (wav[data + i] != 0) {
+            if (wav[i] != 0) {
                 throw new AssertionError("cleared audio archived at byte " + i);
             }
         }
-        assertEquals(cleared.length + spoken.length, wav.length - data);
+        assertEquals(cleared.length + spoken.length, wav.length);
         for (int i = 0; i < spoken.length; i++) {
-            if (wav[data + cleared.length + i] != spoken[i]) {
+            if (wav[cleared.length + i] != spoken[i]) {
                 throw new AssertionError("the committed audio differs in audio.wav at byte " + i);
             }
         }
@@ -342,19 +342,5 @@ class OpenAiNodeSdkIT {
             post.header("Authorization", authorization);
         }
         return parley.client().send(post.build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
-    }
-
-    /** Where the samples of a RIFF WAV file start. */
-    private static int dataOffset(byte[] wav) {
-        int at = 12;
-        while (at + 8 <= wav.length) {
-            String id = new String(wav, at, 4, java.nio.charset.StandardCharsets.US_ASCII);
-            int size = (wav[at + 4] & 0xFF) | (wav[at + 5] & 0xFF) << 8 | (wav[at + 6] & 0xFF) << 16 | (wav[at + 7] & 0xFF) << 24;
-            if (id.equals("data")) {
-                return at + 8;
-            }
-            at += 8 + size + (size & 1);
-        }
-        throw new AssertionError("no data chunk");
     }
 }
