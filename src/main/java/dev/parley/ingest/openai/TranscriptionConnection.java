@@ -43,11 +43,17 @@ import java.util.Set;
  * <p>With {@code server_vad} each utterance the recognizer finds is an item: {@code speech_started}
  * when it begins, its deltas while it is spoken, {@code speech_stopped}, {@code committed},
  * {@code conversation.item.added} and {@code .done} when it ends, then {@code completed}; a client's
- * commit is acknowledged at once, committing the utterance in progress (or, in silence, an empty
- * item). With {@code turn_detection: null} the client commits: each commit is one item, here and in
- * the archive and webhooks, committed at once, whose transcript is everything recognised in the
- * audio since the previous commit; its deltas start at the commit. Buffer positions count the audio
- * appended, in milliseconds.
+ * commit is acknowledged when the recognizer reaches it (at once, unless the client sent audio faster
+ * than real time), committing the utterance in progress (or, in silence, an empty item). With
+ * {@code turn_detection: null} the client commits: each commit is one item, here and in the archive
+ * and webhooks, committed at once, whose transcript is everything recognised in the audio since the
+ * previous commit; its deltas start at the commit. Buffer positions count the audio appended, in
+ * milliseconds.
+ *
+ * <p>Audio sent faster than real time (a file) waits here, with the commits and clears between it,
+ * and goes on to the recognizer at the pace of real time ({@link #unrouted}); the socket is read on
+ * meanwhile, up to a bound. Nothing the client appended and did not clear is missing from the
+ * archive, whoever ends the session ({@link #ending}).
  */
 final class TranscriptionConnection implements ClientConnection, ChannelListener {
 
