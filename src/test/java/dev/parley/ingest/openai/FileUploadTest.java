@@ -40,8 +40,8 @@ class FileUploadTest {
 
     @Test
     void aFileSentFasterThanRealTimeIsPacedAndRecognisedWhole() throws Exception {
-        // A second client uploads beside this one, on the same server (it lasts the 25 s this allows): see cutUpload.
-        try (ParleyServer parley = parley(3000, 25)) {
+        // A second client uploads beside this one, on the same server (it lasts the 30 s this allows): see cutUpload.
+        try (ParleyServer parley = parley(3000, 30)) {
             CompletableFuture<Void> cut = CompletableFuture.runAsync(() -> cutUpload(parley));
             byte[] first = LibriVox.get("0870").at(24000).pcm();
             ByteArrayOutputStream rest = new ByteArrayOutputStream();
@@ -82,7 +82,7 @@ class FileUploadTest {
     /**
      * Without turn detection, 12.4 s of LibriVox appended at once and committed: {@code committed}
      * comes at once, before anything of its item and long before the recognizer, held to the pace of
-     * real time, could have heard the audio; {@code completed} follows when it has. Then 19 s more
+     * real time, could have heard the audio; {@code completed} follows when it has. Then 24.7 s more
      * appended at once, uncommitted, and Parley ends the session at its maximum duration while the
      * recognizer is still on that audio: {@code audio.wav} holds every byte appended all the same.
      */
@@ -90,7 +90,7 @@ class FileUploadTest {
         try {
             byte[] file = concat(LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm());
             byte[] more = concat(LibriVox.get("0920").at(24000).pcm(), LibriVox.get("0930").at(24000).pcm(),
-                    LibriVox.get("0880").at(24000).pcm(), LibriVox.get("0870").at(24000).pcm());
+                    LibriVox.get("0880").at(24000).pcm(), LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm());
             try (RealtimeClient client = RealtimeClient.connect(
                     parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=cut-1"), RealtimeProtocolTest.API_KEY)) {
                 client.await("session.created", WAIT);
