@@ -164,7 +164,8 @@ public final class ParleyConfiguration implements CamelConfiguration {
                 config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
         dev.parley.telephony.Telephony.register(context, config, http, sessions, recognizer, targets);
         context.addComponent("openai-realtime", new TranscriptionComponent(http, webSocketAuth, sessions,
-                config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true)));
+                config.string("parley.listen.default-source", "en"), targets, config.bool("parley.record.default", true),
+                config.seconds("parley.openai-realtime.max-held-audio-s", 120, 1, 3600).toMillis()));
         ClientSecretsEndpoint.mount(http.router(), tokens, recognizer.name(), config.string("parley.listen.default-source", "en"));
         context.addComponent("realtime", new RealtimeComponent());
         EventConverters.register(context.getTypeConverterRegistry());

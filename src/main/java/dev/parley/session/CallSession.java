@@ -246,6 +246,9 @@ public final class CallSession implements ChannelListener {
      * event is emitted, then {@code session.closed}. Only the first call counts.
      */
     public void end(String reason, int code) {
+        if (state == State.OPEN) {
+            client.ending();
+        }
         synchronized (this) {
             if (state != State.OPEN) {
                 return;
@@ -352,6 +355,9 @@ public final class CallSession implements ChannelListener {
      * wait any longer): events emitted after it are dropped, the client is closed with {@code code}.
      */
     void forceClose(String reason, int code) {
+        if (state == State.OPEN) {
+            client.ending();
+        }
         synchronized (this) {
             if (closing || state == State.CLOSED) {
                 return;

@@ -29,6 +29,15 @@ public interface ClientConnection {
     default void draining() {
     }
 
+    /**
+     * Parley ends the session (idle timeout, maximum duration, shutdown, capacity), and takes no audio
+     * after this returns: a connection that holds audio its client sent (not yet archived, or not yet
+     * recognised) hands it to the session now. Called on the thread that ends the session, while the
+     * session still takes audio; may wait briefly for the connection's own thread.
+     */
+    default void ending() {
+    }
+
     /** Delivers one event; a connection that is gone ignores it. Must not block. */
     void send(SessionEvent event);
 

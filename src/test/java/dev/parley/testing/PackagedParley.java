@@ -2,6 +2,7 @@ package dev.parley.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -37,12 +38,15 @@ public final class PackagedParley implements AutoCloseable {
     private final Process process;
     private final Path dir;
     private final int port;
+    /** The trust of a client of a Parley serving TLS ({@code PARLEY_TLS_CERT}), or null when it serves plain HTTP. */
+    private final SSLContext trust;
     private final Thread reaper;
 
-    private PackagedParley(Process process, Path dir, int port) {
+    private PackagedParley(Process process, Path dir, int port, SSLContext trust) {
         this.process = process;
         this.dir = dir;
         this.port = port;
+        this.trust = trust;
         // A test JVM that dies (a timeout, Ctrl-C) takes its Parley with it.
         this.reaper = new Thread(process::destroyForcibly, "packaged-parley-reaper");
         Runtime.getRuntime().addShutdownHook(reaper);
@@ -67,9 +71,14 @@ public final class PackagedParley implements AutoCloseable {
      * until {@code /observe/health/ready} answers 200; on failure the exception holds the log's tail.
      */
     public static PackagedParley start(Path dir, Map<String, String> env) throws Exception {
+        return start(dir, env, null);
+    }
+
+    /** The same, for a Parley that serves TLS (its certificate in {@code env}): {@code trust} trusts it. */
+    public static PackagedParley start(Path dir, Map<String, String> env, SSLContext trust) throws Exception {
         // A restart on the port of an earlier run names it (PARLEY_PORT), so its clients find it again.
         int port = env.containsKey("PARLEY_PORT") ? Integer.parseInt(env.get("PARLEY_PORT")) : freePort();
-        PackagedParley parley = new PackagedParley(launch(dir, port, env), dir, port);
+        PackagedParley parley = new PackagedParley(launch(dir, port, env), dir, port, trust);
         try {
             parley.awaitReady(READY);
         } catch (Exception | AssertionError e) {
@@ -140,12 +149,22 @@ public final class PackagedParley implements AutoCloseable {
     public int port() { return port; }
 
     public URI http(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
+        return URI.create((trust == null ? "http" : "https") + "://127.0.0.1:" + port + path);
+    }
+
+    /** An HTTP client of this Parley (trusting its certificate when it serves TLS). */
+    public HttpClient client() {
+        return trust == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(trust).build();
+    }
+
+    /** The archive's root folder (Parley's default, {@code archive/} in the folder it runs in). */
+    public Path archive() {
+        return dir.resolve("archive");
     }
 
     /** A WebSocket address with a fresh token from {@code /api/realtime-token}, as a browser would use. */
     public URI ws(String pathAndQuery) throws IOException, InterruptedException {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(http("/api/realtime-token"))
+        HttpResponse<String> response = client().send(HttpRequest.newBuilder(http("/api/realtime-token"))
                 .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             throw new IllegalStateException("token endpoint answered " + response.statusCode() + ": " + response.body());
@@ -174,7 +193,8 @@ public final class PackagedParley implements AutoCloseable {
     }
 
     private void awaitReady(Duration timeout) throws Exception {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        HttpClient client = trust == null ? builder.build() : builder.sslContext(trust).build();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {

@@ -45,11 +45,17 @@ import java.util.Set;
  * <p>With {@code server_vad} each utterance the recognizer finds is an item: {@code speech_started}
  * when it begins, its deltas while it is spoken, {@code speech_stopped}, {@code committed},
  * {@code conversation.item.added} and {@code .done} when it ends, then {@code completed}; a client's
- * commit is acknowledged at once, committing the utterance in progress (or, in silence, an empty
- * item). With {@code turn_detection: null} the client commits: each commit is one item, here and in
- * the archive and webhooks, committed at once, whose transcript is everything recognised in the
- * audio since the previous commit; its deltas start at the commit. Buffer positions count the audio
- * appended, in milliseconds.
+ * commit is acknowledged when the recognizer reaches it (at once, unless the client sent audio faster
+ * than real time), committing the utterance in progress (or, in silence, an empty item). With
+ * {@code turn_detection: null} the client commits: each commit is one item, here and in the archive
+ * and webhooks, committed at once, whose transcript is everything recognised in the audio since the
+ * previous commit; its deltas start at the commit. Buffer positions count the audio appended, in
+ * milliseconds.
+ *
+ * <p>Audio sent faster than real time (a file) waits here, with the commits and clears between it,
+ * and goes on to the recognizer at the pace of real time ({@link #unrouted}); the socket is read on
+ * meanwhile, up to a bound. Nothing the client appended and did not clear is missing from the
+ * archive, whoever ends the session ({@link #ending}).
  *
  * <p>With redaction on ({@code parley.redaction.*}, unless {@code speaker-sees-original}) the text
  * comes from the session's own events instead, redacted as the archive's and the webhooks' is: the
@@ -85,14 +91,28 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private final SessionConfig config;
     /** Set when the client's text is the session's redacted text, not the channel's. */
     private final Redactor redactor;
+    /** Appended audio held for the recognizer beyond which the socket is no longer read. */
+    private final long maxHeldMs;
+    /** The event loop's thread: every piece of state here is touched on it only. */
+    private Thread loop;
 
     private Phase phase = Phase.CONFIGURING;
     private CallSession session;
     private RecognitionChannel channel;
     /** Client messages that arrived while the session was opening, in order. */
     private final ArrayDeque<String> held = new ArrayDeque<>();
-    /** Audio appended but not yet sent to the recognizer, in frames: it waits while the recognizer asks for a pause. */
-    private final ArrayDeque<byte[]> unrouted = new ArrayDeque<>();
+    /**
+     * What the client sent and the recognizer has not had yet, in order: audio in frames, and the
+     * commits and clears between it. Audio waits here while it comes faster than the recognizer takes
+     * it ({@link #mustWait}); the socket is read on, so a commit is acknowledged at once, up to
+     * {@link #maxHeldMs} of audio waiting.
+     */
+    private final ArrayDeque<Pending> unrouted = new ArrayDeque<>();
+    private long unroutedBytes;
+    /** Reading the socket stopped: more than {@link #maxHeldMs} of audio is waiting for the recognizer. */
+    private boolean socketPaused;
+    /** The client closed while audio was waiting for the recognizer: the session ends once it has it all. */
+    private boolean clientGone;
     /**
      * Audio the recognizer has heard and the archive not yet, oldest first: the client may still clear
      * it. It is archived at the commit that keeps it (the client's, or the end of an utterance), as
@@ -108,7 +128,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private long committedToMs;
     private int oddByte = -1;
     private long idleTimer = -1;
-    private long pauseTimer = -1;
+    private long pumpTimer = -1;
     /** The client sent audio faster than speech and the recognizer has not caught up since: see {@link #mustWait}. */
     private boolean fasterThanSpeech;
 
@@ -142,6 +162,21 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private record Commit(Item item, long atMs) {
     }
 
+    /** An entry of {@link #unrouted}. */
+    private sealed interface Pending permits Audio, CommitMark, ClearMark {
+    }
+
+    private record Audio(byte[] bytes) implements Pending {
+    }
+
+    /** A client's commit; its item is null with server VAD, where it is the utterance in progress when the recognizer is there. */
+    private record CommitMark(Item item, long atMs) implements Pending {
+    }
+
+    /** A client's clear; without turn detection, of the channel's utterance {@code utterance} (else -1). */
+    private record ClearMark(int utterance) implements Pending {
+    }
+
     private final Map<Integer, Item> byUtterance = new HashMap<>();
     /** Items the recognizer has finished, by id, until their redacted final comes (with redaction on). */
     private final Map<String, Item> unjudged = new HashMap<>();
@@ -154,7 +189,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private int manualCommits;
 
     TranscriptionConnection(TranscriptionConsumer consumer, ServerWebSocket ws, Context ctx, SessionRegistry sessions,
-                            TranscriptionRequest request, String model, boolean trusted) {
+                            TranscriptionRequest request, String model, boolean trusted, long maxHeldMs) {
         this.consumer = consumer;
         this.ws = ws;
         this.ctx = ctx;
@@ -165,16 +200,17 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         this.config = new SessionConfig(model, request.source());
         RedactionSettings redaction = sessions.redaction();
         this.redactor = redaction.enabled() && !redaction.speakerSeesOriginal() ? new Redactor(redaction.entities()) : null;
+        this.maxHeldMs = maxHeldMs;
     }
 
     /** On the event loop, right after the upgrade. */
     void start() {
+        loop = Thread.currentThread();
         consumer.closeOversizeMessages(ws, () -> {
-            Phase was = phase;
-            phase = Phase.ENDED;
-            if (session != null && was != Phase.ENDED) {
-                session.end("message_too_large", 1009);
+            if (session != null && phase == Phase.OPEN) {
+                session.end("message_too_large", 1009); // what the client sent before is archived: see ending()
             }
+            phase = Phase.ENDED;
         });
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(b -> sendError("invalid_request_error", "invalid_value", "Binary frames are not part "
@@ -198,16 +234,16 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     // ---- client events ----
 
     private void onText(String text) {
-        if (phase == Phase.OPENING || pauseTimer >= 0 || !held.isEmpty()) {
+        if (phase == Phase.OPENING || !held.isEmpty()) {
             held.add(text); // in order, after what is waiting already
             return;
         }
         handle(text);
     }
 
-    /** Handles held messages until there are none, or the recognizer asks for a pause again. */
+    /** Handles the messages that arrived while the session was opening. */
     private void drainHeld() {
-        while (!held.isEmpty() && phase == Phase.OPEN && pauseTimer < 0) {
+        while (!held.isEmpty() && phase == Phase.OPEN) {
             handle(held.poll());
         }
         if (phase != Phase.OPEN) {
@@ -297,22 +333,40 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             commitEmpty(at, clientEventId);
             return;
         }
-        // Acknowledged at once, as the service does; the transcript follows when the recognizer reaches it.
-        Item item;
-        if (config.vad()) {
-            item = byUtterance.values().stream().filter(i -> i.announced && !i.committed).findFirst().orElseGet(Item::empty);
-        } else {
+        committedToMs = at;
+        Item item = null;
+        if (!config.vad()) {
+            // Acknowledged at once, as the service does, even while the recognizer is still on audio
+            // before it: the item is what was appended up to here. Its transcript follows when the
+            // recognizer reaches the commit.
             int utterance = manualCommits++;
             item = byUtterance.computeIfAbsent(utterance, u -> new Item(session.itemId(channel, u)));
+            acknowledge(item);
         }
-        archiveUpTo(Long.MAX_VALUE);
+        hold(new CommitMark(item, at));
+    }
+
+    private void acknowledge(Item item) {
         commitItem(item);
         item.awaitingCommit = true;
-        committedToMs = at;
         if (!config.vad()) {
             extend(item, item.latest);
         }
-        commits.add(new Commit(item, at));
+    }
+
+    /**
+     * The recognizer has had the audio before a client's commit: that audio goes to the archive, the
+     * commit to the channel. With server VAD the commit ends the utterance the recognizer has in
+     * progress here, known only now, so it is acknowledged now.
+     */
+    private void reach(CommitMark mark) {
+        Item item = mark.item();
+        if (item == null) {
+            item = byUtterance.values().stream().filter(i -> i.announced && !i.committed).findFirst().orElseGet(Item::empty);
+            acknowledge(item);
+        }
+        archiveUpTo(Long.MAX_VALUE);
+        commits.add(new Commit(item, mark.atMs()));
         channel.commit();
     }
 
@@ -331,13 +385,18 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         committedToMs = appendedMs();
         oddByte = -1;
         if (phase == Phase.OPEN) {
-            withdrawUnarchived();
-            channel.clear();
-            if (!config.vad()) {
-                byUtterance.remove(manualCommits); // what was recognised since the last commit is withdrawn
-            }
+            hold(new ClearMark(config.vad() ? -1 : manualCommits));
         }
         send(ServerEvents.cleared());
+    }
+
+    /** The recognizer has had the audio before a client's clear: what the archive has not had of it is withdrawn. */
+    private void reach(ClearMark mark) {
+        withdrawUnarchived();
+        channel.clear();
+        if (mark.utterance() >= 0) {
+            byUtterance.remove(mark.utterance()); // what was recognised since the last commit is withdrawn
+        }
     }
 
     // ---- the Parley session ----
@@ -373,7 +432,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             phase = Phase.OPEN;
             feed(first);
             drainHeld();
-            if (pauseTimer < 0) {
+            if (!socketPaused) {
                 ws.resume();
             }
         });
@@ -390,20 +449,78 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         int frame = (int) session.settings().format().bytesFor(1000);
         for (int off = 0; off < bytes.length; off += frame) {
             int len = Math.min(frame, bytes.length - off);
-            unrouted.add(off == 0 && len == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, off, off + len));
+            byte[] part = off == 0 && len == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, off, off + len);
+            unroutedBytes += part.length;
+            unrouted.add(new Audio(part));
         }
-        routeUnrouted();
+        pump();
     }
 
-    /** Sends appended audio to the recognizer while it keeps up, then pauses the socket if need be. */
-    private void routeUnrouted() {
-        while (!unrouted.isEmpty() && phase == Phase.OPEN && !mustWait(2)) {
-            route(unrouted.poll());
+    /** A commit or clear, in order with the audio before it: at once when the recognizer has had that audio. */
+    private void hold(Pending mark) {
+        unrouted.add(mark);
+        pump();
+    }
+
+    /**
+     * Passes what is waiting on to the recognizer while it keeps up, commits and clears as they come;
+     * then, while audio still waits, tries again every 20 ms, and stops reading the socket while more
+     * than {@link #maxHeldMs} of audio waits. A pacing timer already running takes its turn instead.
+     */
+    private void pump() {
+        if (pumpTimer < 0) {
+            routeWaiting();
         }
-        if (phase != Phase.OPEN) {
-            unrouted.clear();
+        if (pumpTimer < 0 && !unrouted.isEmpty()) {
+            pumpTimer = vertx.setPeriodic(20, id -> {
+                if (phase == Phase.OPEN && !mustWait(4)) {
+                    routeWaiting();
+                }
+                if (unrouted.isEmpty() || phase != Phase.OPEN) {
+                    vertx.cancelTimer(id);
+                    pumpTimer = -1;
+                }
+                readSocketWhileRoom();
+            });
         }
-        applyBackpressure();
+        readSocketWhileRoom();
+    }
+
+    private void readSocketWhileRoom() {
+        long heldMs = phase == Phase.OPEN ? session.settings().format().millisOf(unroutedBytes) : 0;
+        if (!socketPaused && heldMs > maxHeldMs) {
+            socketPaused = true;
+            ws.pause();
+        } else if (socketPaused && heldMs <= maxHeldMs / 2) {
+            socketPaused = false;
+            if (!ws.isClosed()) {
+                ws.resume();
+            }
+        }
+    }
+
+    private void routeWaiting() {
+        while (phase == Phase.OPEN && !unrouted.isEmpty()) {
+            Pending next = unrouted.peek();
+            if (next instanceof Audio audio) {
+                if (mustWait(2)) {
+                    return;
+                }
+                unrouted.poll();
+                unroutedBytes -= audio.bytes().length;
+                route(audio.bytes());
+            } else {
+                unrouted.poll();
+                if (next instanceof CommitMark commit) {
+                    reach(commit);
+                } else {
+                    reach((ClearMark) next);
+                }
+            }
+        }
+        if (clientGone && unrouted.isEmpty() && phase == Phase.OPEN) {
+            endAsClientClosed();
+        }
     }
 
     /**
@@ -445,12 +562,17 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private void route(byte[] frame) {
         if (frame.length > 0) {
             consumer.deliverFor(ParleyHeaders.FOR_RECOGNIZER, session, CHANNEL, frame, null);
-            unarchived.add(frame);
-            unarchivedBytes += frame.length;
-            long bound = session.settings().format().bytesFor(MAX_UNARCHIVED_MS);
-            if (unarchivedBytes > bound) {
-                archiveUpTo(archivedBytes + unarchivedBytes - bound);
-            }
+            heard(frame);
+        }
+    }
+
+    /** Audio the archive will have once the client can no longer clear it. */
+    private void heard(byte[] frame) {
+        unarchived.add(frame);
+        unarchivedBytes += frame.length;
+        long bound = session.settings().format().bytesFor(MAX_UNARCHIVED_MS);
+        if (unarchivedBytes > bound) {
+            archiveUpTo(archivedBytes + unarchivedBytes - bound);
         }
     }
 
@@ -485,37 +607,75 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     }
 
     /**
-     * A client may send audio faster than real time (a file): rather than let the channel drop it,
-     * hold it and stop reading the socket while it is a burst ({@link #mustWait}): a file is recognised
-     * at the pace of real time plus that burst, and nothing of it is dropped.
+     * The client closed. What it sent before is still recognised: while audio waits for the
+     * recognizer, the session goes on without it, and ends once the recognizer has had it all.
      */
-    private void applyBackpressure() {
-        if (pauseTimer >= 0 || unrouted.isEmpty() && !mustWait(2)) {
-            return;
-        }
-        ws.pause();
-        pauseTimer = vertx.setPeriodic(20, id -> {
-            if (phase != Phase.OPEN || !mustWait(4)) {
-                vertx.cancelTimer(id);
-                pauseTimer = -1;
-                routeUnrouted();
-                drainHeld();
-                if (pauseTimer < 0 && !ws.isClosed()) {
-                    ws.resume();
-                }
-            }
-        });
-    }
-
     private void onClosed() {
         cancel(idleTimer);
-        cancel(pauseTimer);
+        if (phase == Phase.OPEN && !unrouted.isEmpty()) {
+            clientGone = true;
+            return;
+        }
+        cancel(pumpTimer);
+        endAsClientClosed();
+    }
+
+    private void endAsClientClosed() {
         Phase was = phase;
         phase = Phase.ENDED;
         if (session != null && was != Phase.ENDED) {
             archiveUpTo(Long.MAX_VALUE); // what the client sent and did not clear
             session.end("client_closed", 1000);
         }
+    }
+
+    /**
+     * Parley ends the session (idle timeout, maximum duration, shutdown, capacity): it takes no audio
+     * after this. What the client sent and did not clear reaches the archive now: the audio the
+     * recognizer has had, and the audio still waiting for it, which is archived without being
+     * recognised. A commit still waiting reaches the channel, so its item completes with what was
+     * recognised of it. Called on the thread that ends the session; runs on the event loop.
+     */
+    @Override
+    public void ending() {
+        if (Thread.currentThread() == loop) {
+            handOver();
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        ctx.runOnContext(v -> {
+            try {
+                handOver();
+            } finally {
+                done.complete(null);
+            }
+        });
+        try {
+            done.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("A /v1/realtime connection did not hand over the audio it held in time");
+        }
+    }
+
+    private void handOver() {
+        if (phase != Phase.OPEN) {
+            return;
+        }
+        for (Pending next : unrouted) {
+            if (next instanceof Audio audio) {
+                heard(audio.bytes());
+            } else if (next instanceof CommitMark commit) {
+                reach(commit);
+            } else {
+                reach((ClearMark) next);
+            }
+        }
+        unrouted.clear();
+        unroutedBytes = 0;
+        archiveUpTo(Long.MAX_VALUE);
+        phase = Phase.ENDED; // nothing the client sends from now on is taken
     }
 
     // ---- ClientConnection: the session's own events ----

@@ -34,13 +34,15 @@ final class TranscriptionConsumer extends WebSocketIngest {
     private final WebSocketAuth auth;
     private final SessionRegistry sessions;
     private final SessionDefaults defaults;
+    private final long maxHeldMs;
 
     TranscriptionConsumer(IngestEndpoint endpoint, Processor processor, HttpServer http, WebSocketAuth auth,
-                          String path, SessionRegistry sessions, SessionDefaults defaults) {
+                          String path, SessionRegistry sessions, SessionDefaults defaults, long maxHeldMs) {
         super(endpoint, processor, http, path);
         this.auth = auth;
         this.sessions = sessions;
         this.defaults = defaults;
+        this.maxHeldMs = maxHeldMs;
     }
 
     @Override
@@ -86,7 +88,8 @@ final class TranscriptionConsumer extends WebSocketIngest {
         rc.request().connection().closeHandler(v -> admitted.run());
         rc.request().toWebSocket().onSuccess(ws -> {
             Context ctx = Vertx.currentContext();
-            new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name(), verdict.trusted()).start();
+            new TranscriptionConnection(this, ws, ctx, sessions, request, sessions.recognizer().name(), verdict.trusted(),
+                    maxHeldMs).start();
         }).onFailure(e -> {
             admitted.run();
             LOG.debug("WebSocket upgrade failed on {}: {}", path(), e.getMessage());

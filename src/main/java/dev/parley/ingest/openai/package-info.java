@@ -16,8 +16,9 @@
  *
  * <p>Each connection is a Parley session ({@code ingest: realtime}), opened with its first audio:
  * archived, sent to webhooks and translated like any other (query {@code targets}, {@code record},
- * {@code meta.*}). A client that sends faster than real time is slowed down (the socket is paused)
- * rather than dropped. Authentication as {@code /v1/listen}: a Parley token or an API key; a refused
+ * {@code meta.*}). What a client sends faster than real time (a file) is held and recognised at the
+ * pace of real time rather than dropped; past {@code parley.openai-realtime.max-held-audio-s} of it,
+ * the socket is paused. Authentication as {@code /v1/listen}: a Parley token or an API key; a refused
  * upgrade gets HTTP 401 with the service's error body.
  */
 package dev.parley.ingest.openai;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.testing.LibriVox;
 import dev.parley.testing.ParleyServer;
+import dev.parley.testing.WavFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -13,8 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,7 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A file sent over {@code /v1/realtime} as fast as the socket takes it (one 7 s append, then 100 ms
  * appends) is recognised whole at the pace of real time: the server holds what is ahead of real time
- * by more than the burst it allows ({@code parley.session.max-ahead-ms}), and drops none of it.
+ * by more than the burst it allows ({@code parley.session.max-ahead-ms}), and drops none of it. It
+ * reads on meanwhile: a commit right after a file is acknowledged at once. And what a client appended
+ * reaches {@code audio.wav} byte for byte even when Parley ends the session before the recognizer has
+ * had it all.
  */
 @Timeout(120)
 class FileUploadTest {
@@ -32,35 +40,108 @@ class FileUploadTest {
 
     @Test
     void aFileSentFasterThanRealTimeIsPacedAndRecognisedWhole() throws Exception {
-        try (ParleyServer parley = parley(3000)) {
+        // A second client uploads beside this one, on the same server (it lasts the 30 s this allows): see cutUpload.
+        try (ParleyServer parley = parley(3000, 30)) {
+            CompletableFuture<Void> cut = CompletableFuture.runAsync(() -> cutUpload(parley));
             byte[] first = LibriVox.get("0870").at(24000).pcm();
             ByteArrayOutputStream rest = new ByteArrayOutputStream();
             rest.writeBytes(LibriVox.get("0890").at(24000).pcm());
             rest.writeBytes(new byte[48000]); // a second of silence ends the last utterance
             long audioMs = (first.length + rest.size()) / 48;
             long took;
+            long lastStopMs;
             try (RealtimeClient client = RealtimeClient.connect(
                     parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=file-1"), RealtimeProtocolTest.API_KEY)) {
                 client.await("session.created", WAIT);
                 long start = System.nanoTime();
                 client.append(first);
                 client.stream(rest.toByteArray(), 4800);
+                // Parley reads it all at once; the recognizer hears it at real-time pace: wait for the second recording.
+                client.await(e -> e.path("type").asText().equals("input_audio_buffer.speech_stopped")
+                        && e.path("audio_end_ms").asLong() > first.length / 48 + 2000, WAIT);
                 List<JsonNode> finals = RealtimeProtocolTest.awaitQuiet(client, WAIT);
                 took = (System.nanoTime() - start) / 1_000_000;
+                lastStopMs = client.events("input_audio_buffer.speech_stopped").stream()
+                        .mapToLong(e -> e.path("audio_end_ms").asLong()).max().orElseThrow();
                 assertTrue(client.events("error").isEmpty(), "errors: " + client.events("error"));
                 assertFalse(finals.isEmpty());
             }
             JsonNode audio = closedAudio(parley.archive(), "file-1");
-            System.out.printf("/v1/realtime file of %d ms sent at once: recognised in %d ms; %d bytes recognised,"
-                    + " %d dropped%n", audioMs, took, audio.path("bytes").asLong(), audio.path("dropped_bytes").asLong());
+            System.out.printf("/v1/realtime file of %d ms sent at once: its speech (to %d ms) transcribed in %d ms; %d bytes"
+                    + " recognised, %d dropped%n", audioMs, lastStopMs, took, audio.path("bytes").asLong(), audio.path("dropped_bytes").asLong());
             assertEquals(0, audio.path("dropped_bytes").asLong(), "nothing of the file is dropped");
             // Every byte of speech is recognised. The protocol has no end of input: the client closes once
             // its last item is transcribed, when the server may still be taking the trailing silence.
-            long speech = first.length + rest.size() - 48000;
-            assertTrue(audio.path("bytes").asLong() >= speech, "every byte of speech recognised: "
-                    + audio.path("bytes").asLong() + " of " + speech);
-            assertTrue(took >= audioMs - 2000 - 500, "paced to real time plus the burst: " + took + " ms for " + audioMs + " ms");
+            assertEquals(first.length + rest.size(), audio.path("bytes").asLong(), "every byte recognised");
+            assertTrue(took >= lastStopMs - 2000 - 500, "paced to real time plus the burst: the speech ending at " + lastStopMs
+                    + " ms transcribed after " + took + " ms");
+            cut.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Without turn detection, 12.4 s of LibriVox appended at once and committed: {@code committed}
+     * comes at once, before anything of its item and long before the recognizer, held to the pace of
+     * real time, could have heard the audio; {@code completed} follows when it has. Then 24.7 s more
+     * appended at once, uncommitted, and Parley ends the session at its maximum duration while the
+     * recognizer is still on that audio: {@code audio.wav} holds every byte appended all the same.
+     */
+    private static void cutUpload(ParleyServer parley) {
+        try {
+            byte[] file = concat(LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm());
+            byte[] more = concat(LibriVox.get("0920").at(24000).pcm(), LibriVox.get("0930").at(24000).pcm(),
+                    LibriVox.get("0880").at(24000).pcm(), LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm());
+            try (RealtimeClient client = RealtimeClient.connect(
+                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=cut-1"), RealtimeProtocolTest.API_KEY)) {
+                client.await("session.created", WAIT);
+                client.send("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\","
+                        + "\"audio\":{\"input\":{\"turn_detection\":null}}}}");
+                client.await("session.updated", WAIT);
+                client.append(file);
+                int before = client.size();
+                long sent = System.nanoTime();
+                client.send("{\"type\":\"input_audio_buffer.commit\"}");
+                JsonNode committed = client.await(before, e -> e.path("type").asText().equals("input_audio_buffer.committed"), WAIT);
+                long committedMs = (System.nanoTime() - sent) / 1_000_000;
+                String item = committed.path("item_id").asText();
+                List<String> afterCommit = client.events().subList(before, client.size()).stream()
+                        .filter(e -> item.equals(e.path("item_id").asText())).map(e -> e.path("type").asText()).toList();
+                assertEquals("input_audio_buffer.committed", afterCommit.get(0), "committed comes first: " + afterCommit);
+                client.stream(more, 240_000);
+                JsonNode completed = client.await(before, e -> e.path("type").asText().endsWith("transcription.completed")
+                        && item.equals(e.path("item_id").asText()), WAIT);
+                long completedMs = (System.nanoTime() - sent) / 1_000_000;
+                System.out.printf("/v1/realtime, no turn detection, %d ms appended at once then committed: committed after"
+                        + " %d ms, completed after %d ms (\"%s\")%n", file.length / 48, committedMs, completedMs,
+                        completed.path("transcript").asText());
+                // The recognizer, held to real time plus a 2 s burst, cannot have heard it all before 10.4 s.
+                long earliestHeard = file.length / 48 - 2000;
+                assertTrue(committedMs < earliestHeard / 2, "committed at once, not once the recognizer has the audio: "
+                        + committedMs + " ms");
+                assertTrue(completedMs > committedMs, "completed when the recognizer has heard the audio");
+                client.await(e -> "max_duration".equals(e.path("error").path("code").asText()), WAIT);
+            }
+            Path folder = archiveOf(parley.archive(), "cut-1");
+            JsonNode audio = closedAudio(parley.archive(), "cut-1");
+            long appended = file.length + more.length;
+            System.out.printf("/v1/realtime session ended at its maximum duration: %d ms appended, %d ms of it recognised,"
+                    + " %d ms archived%n", appended / 48, audio.path("bytes").asLong() / 48,
+                    WavFile.read(folder.resolve("audio.wav")).pcm().length / 48);
+            assertTrue(audio.path("bytes").asLong() < appended, "the session was ended while audio waited for the recognizer: "
+                    + audio.path("bytes").asLong() + " of " + appended + " bytes recognised");
+            byte[] wav = WavFile.read(folder.resolve("audio.wav")).pcm();
+            assertArrayEquals(concat(file, more), wav, "audio.wav holds every byte appended");
+        } catch (Exception e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
     }
 
     /**
@@ -71,7 +152,7 @@ class FileUploadTest {
      */
     @Test
     void aClientAtThePaceOfSpeechThatTheRecognizerCannotFollowIsToldItIsOverloaded() throws Exception {
-        try (ParleyServer parley = parley(100)) {
+        try (ParleyServer parley = parley(100, 14_400)) {
             byte[] speech = LibriVox.get("0880").at(24000).pcm();
             try (RealtimeClient client = RealtimeClient.connect(parley.wsWithoutToken("/v1/realtime?intent=transcription"),
                     RealtimeProtocolTest.API_KEY)) {
@@ -95,14 +176,29 @@ class FileUploadTest {
         }
     }
 
-    /** A Parley with the default burst bound (2 s ahead of real time) and a queue of {@code maxQueuedMs}. */
-    private static ParleyServer parley(int maxQueuedMs) throws Exception {
+    /**
+     * A Parley with the default burst bound (2 s ahead of real time), a queue of {@code maxQueuedMs}
+     * and sessions of at most {@code maxDurationS}.
+     */
+    private static ParleyServer parley(int maxQueuedMs, int maxDurationS) throws Exception {
         return ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY, "parley.translation.targets", "",
-                "parley.session.max-ahead-ms", "2000", "parley.session.max-queued-audio-ms", Integer.toString(maxQueuedMs)));
+                "parley.session.max-ahead-ms", "2000", "parley.session.max-queued-audio-ms", Integer.toString(maxQueuedMs),
+                "parley.session.max-duration-s", Integer.toString(maxDurationS)));
     }
 
     /** The per-channel totals of session.closed in the archive of the session with meta.upload = {@code upload}. */
     private static JsonNode closedAudio(Path root, String upload) throws Exception {
+        for (String line : Files.readAllLines(archiveOf(root, upload).resolve("transcript.jsonl"))) {
+            JsonNode event = JSON.readTree(line);
+            if (event.path("type").asText().equals("session.closed")) {
+                return event.path("audio").path("speaker");
+            }
+        }
+        throw new AssertionError("no session.closed in the archive with meta.upload=" + upload);
+    }
+
+    /** The archive folder of the session with meta.upload = {@code upload}, once it has ended. */
+    private static Path archiveOf(Path root, String upload) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             try (Stream<Path> files = Files.walk(root)) {
@@ -114,12 +210,7 @@ class FileUploadTest {
                         continue;
                     }
                     if (upload.equals(json.path("metadata").path("upload").asText()) && json.has("ended_at")) {
-                        for (String line : Files.readAllLines(call.resolveSibling("transcript.jsonl"))) {
-                            JsonNode event = JSON.readTree(line);
-                            if (event.path("type").asText().equals("session.closed")) {
-                                return event.path("audio").path("speaker");
-                            }
-                        }
+                        return call.getParent();
                     }
                 }
             }
