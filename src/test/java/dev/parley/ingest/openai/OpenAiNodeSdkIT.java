@@ -143,7 +143,8 @@ class OpenAiNodeSdkIT {
             return Set.of(); // made with the first session
         }
         try (Stream<Path> files = Files.walk(parley.archive())) {
-            return new HashSet<>(files.filter(f -> f.getFileName().toString().startsWith("ses_")).toList());
+            // Folders only: archive/.open holds a marker file named after each open session.
+            return new HashSet<>(files.filter(f -> f.getFileName().toString().startsWith("ses_") && Files.isDirectory(f)).toList());
         }
     }
 
