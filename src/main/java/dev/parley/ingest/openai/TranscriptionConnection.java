@@ -384,7 +384,8 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private void clear() {
         committedToMs = appendedMs();
         oddByte = -1;
-        if (phase == Phase.OPEN) {
+        // A clear right after a clear withdraws nothing more: one waits, however many a client sends.
+        if (phase == Phase.OPEN && !(unrouted.peekLast() instanceof ClearMark)) {
             hold(new ClearMark(config.vad() ? -1 : manualCommits));
         }
         send(ServerEvents.cleared());
@@ -447,6 +448,17 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         }
         appendedBytes += SessionConfig.PCMA.equals(config.formatType()) ? bytes.length / 2 : bytes.length;
         int frame = (int) session.settings().format().bytesFor(1000);
+        // Small appends join the frame waiting last, so that what waits is bounded by its bytes and not
+        // by how many messages carried them.
+        if (unrouted.peekLast() instanceof Audio last && last.bytes().length + bytes.length <= frame) {
+            unrouted.pollLast();
+            byte[] joined = java.util.Arrays.copyOf(last.bytes(), last.bytes().length + bytes.length);
+            System.arraycopy(bytes, 0, joined, last.bytes().length, bytes.length);
+            unroutedBytes += bytes.length;
+            unrouted.add(new Audio(joined));
+            pump();
+            return;
+        }
         for (int off = 0; off < bytes.length; off += frame) {
             int len = Math.min(frame, bytes.length - off);
             byte[] part = off == 0 && len == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, off, off + len);
@@ -596,6 +608,17 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         }
     }
 
+    /** Heard audio the archive has not had: archived, or, when no final will judge it, archived as silence. */
+    private long settleUnarchived(boolean asSilence) {
+        if (!asSilence) {
+            archiveUpTo(Long.MAX_VALUE);
+            return 0;
+        }
+        long silenced = unarchivedBytes;
+        withdrawUnarchived();
+        return silenced;
+    }
+
     /** The client cleared the buffer: what the archive has not had of it, it gets as silence (times stay the call's). */
     private void withdrawUnarchived() {
         if (unarchivedBytes > 0) {
@@ -624,7 +647,9 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         Phase was = phase;
         phase = Phase.ENDED;
         if (session != null && was != Phase.ENDED) {
-            archiveUpTo(Long.MAX_VALUE); // what the client sent and did not clear
+            // What the client sent and did not clear; with audio redaction, uncommitted audio as silence,
+            // as no final will judge it.
+            settleUnarchived(sessions.redaction().redactsAudio() && !config.vad());
             session.end("client_closed", 1000);
         }
     }
@@ -663,8 +688,18 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         if (phase != Phase.OPEN) {
             return;
         }
+        // With audio redaction, audio no final will judge reaches audio.wav as silence: what waits for
+        // the recognizer, and, without turn detection, what was not committed.
+        boolean unjudged = sessions.redaction().redactsAudio();
+        boolean silenceUncommitted = unjudged && !config.vad();
+        long silenced = 0;
         for (Pending next : unrouted) {
-            if (next instanceof Audio audio) {
+            if (next instanceof Audio audio && unjudged) {
+                silenced += settleUnarchived(silenceUncommitted);
+                consumer.deliverFor(ParleyHeaders.FOR_ARCHIVE, session, CHANNEL, new byte[0], (long) audio.bytes().length);
+                archivedBytes += audio.bytes().length;
+                silenced += audio.bytes().length;
+            } else if (next instanceof Audio audio) {
                 heard(audio.bytes());
             } else if (next instanceof CommitMark commit) {
                 reach(commit);
@@ -674,7 +709,11 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         }
         unrouted.clear();
         unroutedBytes = 0;
-        archiveUpTo(Long.MAX_VALUE);
+        silenced += settleUnarchived(silenceUncommitted);
+        if (silenced > 0) {
+            LOG.info("Session {} ended with {} ms of /v1/realtime audio no final judged: archived as silence, as audio"
+                    + " redaction is on", session.id(), session.settings().format().millisOf(silenced));
+        }
         phase = Phase.ENDED; // nothing the client sends from now on is taken
     }
 

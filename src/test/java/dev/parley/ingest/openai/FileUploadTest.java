@@ -136,6 +136,57 @@ class FileUploadTest {
         }
     }
 
+    /**
+     * With audio redaction on, audio no final has judged never reaches {@code audio.wav} as it was: a
+     * file appended at once, and the session ended at its maximum duration while the recognizer is
+     * still on it, leaves the audio it had not recognised as silence, at its place in the file; and
+     * audio a client appended without turn detection and never committed, when it closes, is silence too.
+     */
+    @Test
+    void withAudioRedactionOnAudioLeftUnrecognisedWhenParleyEndsTheSessionIsArchivedAsSilence() throws Exception {
+        try (ParleyServer parley = ParleyServer.start(Map.of("parley.auth.api-keys", RealtimeProtocolTest.API_KEY,
+                "parley.translation.targets", "", "parley.redaction.enabled", "true", "parley.session.max-duration-s", "6"))) {
+            byte[] file = concat(LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm(),
+                    LibriVox.get("0920").at(24000).pcm());
+            try (RealtimeClient client = RealtimeClient.connect(
+                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=redacted-cut"), RealtimeProtocolTest.API_KEY)) {
+                client.await("session.created", WAIT);
+                client.send("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\","
+                        + "\"audio\":{\"input\":{\"turn_detection\":null}}}}");
+                client.await("session.updated", WAIT);
+                client.stream(file, 240_000);
+                client.await(e -> "max_duration".equals(e.path("error").path("code").asText()), WAIT);
+            }
+            byte[] wav = WavFile.read(archiveOf(parley.archive(), "redacted-cut").resolve("audio.wav")).pcm();
+            int silentFrom = wav.length;
+            while (silentFrom > 0 && wav[silentFrom - 1] == 0) {
+                silentFrom--;
+            }
+            System.out.printf("/v1/realtime with audio redaction, ended at 6 s: %d ms appended, the last %d ms of audio.wav"
+                    + " silence%n", file.length / 48, (wav.length - silentFrom) / 48);
+            assertEquals(file.length, wav.length, "audio.wav keeps the call's length");
+            // Held to real time plus a 2 s burst, the recognizer cannot have reached the last 5 s in 6 s.
+            assertTrue(wav.length - silentFrom >= 48_000 * 5, "unrecognised audio is silence in audio.wav: only the last "
+                    + (wav.length - silentFrom) / 48 + " ms are");
+
+            // Nor does audio a client appends and never commits, when the client itself closes.
+            byte[] uncommitted = LibriVox.get("0880").at(24000).pcm();
+            try (RealtimeClient client = RealtimeClient.connect(
+                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=redacted-closed"), RealtimeProtocolTest.API_KEY)) {
+                client.await("session.created", WAIT);
+                client.send("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\","
+                        + "\"audio\":{\"input\":{\"turn_detection\":null}}}}");
+                client.await("session.updated", WAIT);
+                client.append(uncommitted);
+                Thread.sleep(uncommitted.length / 48 + 500); // the recognizer has heard it
+            }
+            byte[] closedWav = WavFile.read(archiveOf(parley.archive(), "redacted-closed").resolve("audio.wav")).pcm();
+            assertEquals(uncommitted.length, closedWav.length, "audio.wav keeps the call's length");
+            assertTrue(java.util.stream.IntStream.range(0, closedWav.length).allMatch(i -> closedWav[i] == 0),
+                    "audio never committed is silence in audio.wav");
+        }
+    }
+
     private static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] part : parts) {
