@@ -303,7 +303,8 @@ public final class ArchiveIndex implements AutoCloseable {
             try (Stream<Path> folders = sessionFolders()) {
                 for (Path folder : (Iterable<Path>) folders::iterator) {
                     String id = folder.getFileName().toString();
-                    if (!forgotten.contains(id) && !closed.contains(id)) {
+                    // A folder left on disk after it was forgotten (an erasure that failed part-way) is found too.
+                    if (!closed.contains(id)) {
                         TranscriptArchive.Archived unindexed = archive.archived(folder);
                         if (value.equals(String.valueOf(unindexed.metadata().get(key)))) {
                             found.add(unindexed);
