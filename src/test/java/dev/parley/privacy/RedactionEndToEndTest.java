@@ -182,7 +182,8 @@ class RedactionEndToEndTest {
         }
         Map<String, String> byVad = assertRedactedAsArchived(toVad, "redact-vad");
         long deltas = toVad.stream().filter(e -> e.path("type").asText().endsWith(".delta")).count();
-        assertTrue(deltas > byVad.size(), "each item's text came at once, with its final: " + deltas + " deltas");
+        // How many came while their item was still spoken is printed, not held: it depends on the machine's load.
+        assertTrue(deltas > byVad.size(), "no more deltas than items (" + deltas + "): text came only whole");
         assertTrue(byVad.values().stream().anyMatch(t -> t.contains("[CARD]")), "no [CARD] in " + byVad);
         Map<String, String> byCommit = assertRedactedAsArchived(toCommitter, "redact-manual");
         assertEquals(1, byCommit.size(), "one commit, one item: " + byCommit);
