@@ -72,8 +72,7 @@ public record RedactionSettings(Set<Entity> entities, long holdMillis, boolean s
             value = min - 1;
         }
         if (value < min || value > max) {
-            throw new IllegalArgumentException("Invalid setting " + key + "=" + text + ": expected a whole number of "
-                    + unit + " from " + min + " to " + max);
+            throw dev.parley.Config.invalid(key, text, "a whole number of " + unit + " from " + min + " to " + max);
         }
         return value;
     }
