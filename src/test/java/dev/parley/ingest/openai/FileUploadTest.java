@@ -6,6 +6,7 @@ import dev.parley.testing.LibriVox;
 import dev.parley.testing.ParleyServer;
 import dev.parley.testing.WavFile;
 import dev.parley.testing.WebhookReceiver;
+import dev.parley.testing.WordErrorRate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -49,6 +50,7 @@ class FileUploadTest {
              ParleyServer parley = parley(3000, 30, Map.of("parley.webhooks.urls", hooks.url(),
                      "parley.webhooks.secret", WebhookReceiver.SECRET))) {
             CompletableFuture<Void> vad = CompletableFuture.runAsync(() -> committedUploadWithServerVad(parley, hooks));
+            CompletableFuture<Void> cleared = CompletableFuture.runAsync(() -> clearedThenCommittedWithServerVad(parley));
             CompletableFuture<Void> cut = CompletableFuture.runAsync(() -> cutUpload(parley));
             byte[] first = LibriVox.get("0870").at(24000).pcm();
             ByteArrayOutputStream rest = new ByteArrayOutputStream();
@@ -84,6 +86,45 @@ class FileUploadTest {
                     + " ms transcribed after " + took + " ms");
             cut.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             vad.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            cleared.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * With server VAD, 7.1 s appended at once, cleared, 5.3 s more appended, committed: {@code committed}
+     * comes at once, and its item starts where the client cleared, not where the recognizer was when
+     * the commit came: none of the words withdrawn are in it.
+     */
+    private static void clearedThenCommittedWithServerVad(ParleyServer parley) {
+        try {
+            byte[] withdrawn = LibriVox.get("0870").at(24000).pcm();
+            LibriVox.Recording keptRecording = LibriVox.get("0890");
+            byte[] kept = keptRecording.at(24000).pcm();
+            String item;
+            try (RealtimeClient client = RealtimeClient.connect(
+                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=vad-clear-1"), RealtimeProtocolTest.API_KEY)) {
+                client.await("session.created", WAIT);
+                client.append(withdrawn);
+                client.send("{\"type\":\"input_audio_buffer.clear\"}");
+                Acknowledged commit = appendAndCommit(client, kept);
+                long committedMs = commit.millis();
+                item = commit.committed().path("item_id").asText();
+                String transcript = client.await(e -> e.path("type").asText().endsWith("transcription.completed")
+                        && item.equals(e.path("item_id").asText()), WAIT).path("transcript").asText();
+                double wer = WordErrorRate.of(keptRecording.transcript(), transcript);
+                System.out.printf("/v1/realtime, server VAD, %d ms appended, cleared, %d ms appended, committed: committed after"
+                        + " %d ms, \"%s\" (WER %.2f against what was kept)%n", withdrawn.length / 48, kept.length / 48, committedMs,
+                        transcript, wer);
+                assertTrue(wer < 0.8, "only the audio kept: \"" + transcript + "\", WER " + wer);
+                assertTrue(committedMs < ((withdrawn.length + kept.length) / 48 - 2000) / 2, "committed at once: " + committedMs + " ms");
+                assertTrue(client.events("error").isEmpty(), "errors: " + client.events("error"));
+            }
+            JsonNode fin = Files.readAllLines(archiveOf(parley.archive(), "vad-clear-1").resolve("transcript.jsonl")).stream()
+                    .map(FileUploadTest::json).filter(e -> e.path("type").asText().equals("transcript.final")
+                            && item.equals(e.path("item_id").asText())).findFirst().orElseThrow();
+            assertTrue(fin.path("start_ms").asLong() >= withdrawn.length / 48 - 100, "the item starts at the clear: " + fin);
+        } catch (Exception e) {
+            throw new CompletionException(e);
         }
     }
 
