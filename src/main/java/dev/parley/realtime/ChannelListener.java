@@ -40,13 +40,6 @@ public interface ChannelListener {
     default void noResult(RecognitionChannel channel, int utterance) {
     }
 
-    /**
-     * A {@link RecognitionChannel#commit()} is about to take effect: every result of the audio before
-     * it has been reported; the utterance in progress, if any, ends now.
-     */
-    default void committing(RecognitionChannel channel) {
-    }
-
     /** A {@link RecognitionChannel#commit()} took effect: the results of the audio before it were delivered. */
     default void committed(RecognitionChannel channel) {
     }

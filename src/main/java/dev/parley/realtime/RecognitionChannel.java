@@ -31,6 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@link #commit()} and {@link #clear()} (manual turn detection) take effect in order with the
  * frames around them. A {@link #tap} sees the results the session's listener sees, just before it.
+ * With server VAD, {@link #mergeUntilCommit} names the utterance a commit will end before the
+ * recognizer reaches it.
  */
 public final class RecognitionChannel {
 
@@ -185,7 +187,36 @@ public final class RecognitionChannel {
      * {@link ChannelListener#cleared} follows. Returns false if the channel has ended.
      */
     public boolean clear() {
+        synchronized (results) {
+            if (ended.get()) {
+                return false;
+            }
+            clearsQueued++;
+        }
         return mark(Entry.CLEAR);
+    }
+
+    /**
+     * With server VAD and append-only results, makes the recognizer's utterances from here up to the
+     * next {@link #commit} called after this one utterance, whose number this returns at once: a client's
+     * commit names its item before the recognizer reaches it. "Here" is where the recognizer is now,
+     * the utterance in progress (if one is) included; or, when earlier merges or clears are still to
+     * be reached ({@code clearsNotQueued} more will be {@link #clear queued} before that commit), the
+     * last of them. Its partials extend each other across the recognizer's utterances and its final
+     * comes when the commit is reached (or {@code noResult}, if nothing was recognised).
+     */
+    public int mergeUntilCommit(int clearsNotQueued) {
+        synchronized (results) {
+            int clears = clearsNotQueued + clearsQueued;
+            boolean now = merges.isEmpty() && clears == 0;
+            // A new merged utterance is numbered below zero, apart from the recognizer's own numbers.
+            int utterance = now && speaking != null ? speaking : -(++mergesMade);
+            merges.add(new Merge(utterance, clears));
+            if (now) {
+                startMerge();
+            }
+            return utterance;
+        }
     }
 
     /**
@@ -376,6 +407,7 @@ public final class RecognitionChannel {
                 if (entry == Entry.CLEAR) {
                     stream.clear();
                     withdraw();
+                    clearReached();
                     each(l -> l.cleared(this));
                     continue;
                 }
@@ -433,7 +465,6 @@ public final class RecognitionChannel {
     }
 
     private void commitStream() {
-        each(l -> l.committing(this));
         CompletionStage<Void> done;
         try {
             done = stream.commit();
@@ -465,6 +496,7 @@ public final class RecognitionChannel {
                             + failure.getMessage());
                 }
                 stream.close();
+                completeMerges();
             } finally {
                 finalStats = new ChannelStats(bytesProcessed, HexFormat.of().formatHex(digest.digest()),
                         bytesDropped.get(), format.millisOf(bytesProcessed));
@@ -493,19 +525,79 @@ public final class RecognitionChannel {
         call.accept(listener);
     }
 
-    // Per commit (segmentByCommit): what was recognised since the last commit, on the recognizer's thread.
+    // Per commit (segmentByCommit, or a merge): what was recognised since the last commit, on the recognizer's thread.
     private int commitUtterance;
     private final StringBuilder committedText = new StringBuilder();
     private long commitStartMs = -1;
     private long commitEndMs = -1;
 
-    /** The commit was reached: with segmentByCommit, what was recognised since the last one is its final. */
+    // Merges (mergeUntilCommit). Guarded by results, which each result holds while it is delivered, so
+    // that a merge asked for from another thread knows exactly which utterance is in progress.
+    private final Object results = new Object();
+    /** Merges whose commit is not reached yet, oldest first; the first collects once its clears are passed. */
+    private final java.util.ArrayDeque<Merge> merges = new java.util.ArrayDeque<>();
+    /** The recognizer's utterances the collecting merge takes, to its number. */
+    private final Map<Integer, Integer> mergedInto = new java.util.HashMap<>();
+    private int mergesMade;
+    /** Clears queued and not reached. */
+    private int clearsQueued;
+    /** The recognizer's utterance whose speech started and did not stop, or null. */
+    private Integer speaking;
+
+    private static final class Merge {
+        final int utterance;
+        /** Clears still to be reached before it starts. */
+        int clearsAhead;
+        boolean collecting;
+
+        Merge(int utterance, int clearsAhead) {
+            this.utterance = utterance;
+            this.clearsAhead = clearsAhead;
+        }
+    }
+
+    /**
+     * The commit was reached: with segmentByCommit, what was recognised since the last one is its final;
+     * with a merge, what was recognised since it started.
+     */
     private void completeCommitted() {
         AppendOnlyText text = appendOnly;
-        if (text == null || !segmentByCommit) {
+        if (text == null) {
             return;
         }
-        int u = commitUtterance++;
+        synchronized (results) {
+            if (segmentByCommit) {
+                completeCollected(text, commitUtterance++);
+                return;
+            }
+            Merge merge = merges.poll();
+            if (merge == null) {
+                return;
+            }
+            completeCollected(text, merge.utterance);
+            mergedInto.clear();
+            if (!merges.isEmpty() && merges.peek().clearsAhead == 0) {
+                startMerge(); // the next commit's utterance starts here
+            }
+        }
+    }
+
+    /** The channel ended: merges whose commit will never be reached end with what they collected. */
+    private void completeMerges() {
+        AppendOnlyText text = appendOnly;
+        if (text == null) {
+            return;
+        }
+        synchronized (results) {
+            for (Merge merge : merges) {
+                completeCollected(text, merge.utterance);
+            }
+            merges.clear();
+            mergedInto.clear();
+        }
+    }
+
+    private void completeCollected(AppendOnlyText text, int u) {
         String fin = text.complete(u, committedText.toString());
         if (fin.isEmpty()) {
             each(l -> l.noResult(this, u));
@@ -519,6 +611,32 @@ public final class RecognitionChannel {
         commitEndMs = -1;
     }
 
+    /** A clear was reached: merges waiting for it may start after it (the utterance in progress is gone). */
+    private void clearReached() {
+        synchronized (results) {
+            clearsQueued--;
+            speaking = null;
+            for (Merge merge : merges) {
+                if (merge.clearsAhead > 0) {
+                    merge.clearsAhead--;
+                }
+            }
+            if (!merges.isEmpty() && merges.peek().clearsAhead == 0 && !merges.peek().collecting) {
+                startMerge();
+            }
+        }
+    }
+
+    /** The first merge collects from now: the recognizer's utterance in progress, if any, and those that start. */
+    private void startMerge() {
+        mergedInto.clear();
+        Merge merge = merges.peek();
+        merge.collecting = true;
+        if (speaking != null) {
+            mergedInto.put(speaking, merge.utterance);
+        }
+    }
+
     /** The client withdrew the audio since the last commit: so is what was recognised in it. */
     private void withdraw() {
         AppendOnlyText text = appendOnly;
@@ -530,6 +648,10 @@ public final class RecognitionChannel {
         }
     }
 
+    /**
+     * The recognizer's results, to the channel's listeners. Each is delivered holding {@code results}:
+     * see {@link #mergeUntilCommit}.
+     */
     private final class StreamListener implements RecognitionListener {
         private final RecognitionChannel channel = RecognitionChannel.this;
         /** Per utterance, when speech started and stopped: an append-only utterance with no final still ends. */
@@ -537,16 +659,20 @@ public final class RecognitionChannel {
 
         @Override
         public void partial(int utterance, String text) {
-            AppendOnlyText appending = appendOnly;
-            if (appending == null) {
-                each(l -> l.partial(channel, utterance, text));
-                return;
-            }
-            int u = segmentByCommit ? commitUtterance : utterance;
-            String merged = segmentByCommit && committedText.length() > 0 ? committedText + " " + text : text;
-            String given = appending.partial(u, merged);
-            if (given != null) {
-                each(l -> l.partial(channel, u, given));
+            synchronized (results) {
+                AppendOnlyText appending = appendOnly;
+                if (appending == null) {
+                    each(l -> l.partial(channel, utterance, text));
+                    return;
+                }
+                Integer into = mergedInto.get(utterance);
+                boolean collected = segmentByCommit || into != null;
+                int u = segmentByCommit ? commitUtterance : into != null ? into : utterance;
+                String merged = collected && committedText.length() > 0 ? committedText + " " + text : text;
+                String given = appending.partial(u, merged);
+                if (given != null) {
+                    each(l -> l.partial(channel, u, given));
+                }
             }
         }
 
@@ -557,67 +683,93 @@ public final class RecognitionChannel {
 
         @Override
         public void complete(int utterance, String text, long startMs, long endMs, Confidence confidence) {
-            long start = channelTime(startMs);
-            long end = channelTime(endMs);
-            spans.remove(utterance);
-            Confidence inChannel = confidence == null ? null : new Confidence(confidence.utterance(), confidence.words().stream()
-                    .map(w -> new Confidence.Word(w.text(), channelTime(w.startMs()), channelTime(w.endMs()), w.confidence())).toList());
-            AppendOnlyText appending = appendOnly;
-            if (appending != null && segmentByCommit) {
-                if (!text.isBlank()) {
-                    committedText.append(committedText.length() > 0 ? " " : "").append(text.trim());
+            synchronized (results) {
+                long start = channelTime(startMs);
+                long end = channelTime(endMs);
+                spans.remove(utterance);
+                if (Integer.valueOf(utterance).equals(speaking)) {
+                    speaking = null;
                 }
-                commitStartMs = commitStartMs < 0 ? start : Math.min(commitStartMs, start);
-                commitEndMs = Math.max(commitEndMs, end);
-                return;
+                Confidence inChannel = confidence == null ? null : new Confidence(confidence.utterance(), confidence.words().stream()
+                        .map(w -> new Confidence.Word(w.text(), channelTime(w.startMs()), channelTime(w.endMs()), w.confidence())).toList());
+                AppendOnlyText appending = appendOnly;
+                if (appending != null && (segmentByCommit || mergedInto.remove(utterance) != null)) {
+                    if (!text.isBlank()) {
+                        committedText.append(committedText.length() > 0 ? " " : "").append(text.trim());
+                    }
+                    commitStartMs = commitStartMs < 0 ? start : Math.min(commitStartMs, start);
+                    commitEndMs = Math.max(commitEndMs, end);
+                    return;
+                }
+                String fin = appending == null ? text : appending.complete(utterance, text);
+                // The words' confidences are the recognizer's words: kept only while the final is those words.
+                Confidence said = inChannel == null || fin.equals(text) ? inChannel : new Confidence(inChannel.utterance(), java.util.List.of());
+                each(l -> l.complete(channel, utterance, fin, start, end, said));
             }
-            String fin = appending == null ? text : appending.complete(utterance, text);
-            // The words' confidences are the recognizer's words: kept only while the final is those words.
-            Confidence said = inChannel == null || fin.equals(text) ? inChannel : new Confidence(inChannel.utterance(), java.util.List.of());
-            each(l -> l.complete(channel, utterance, fin, start, end, said));
         }
 
         @Override
         public void wordTimes(int utterance, java.util.List<WordTime> words) {
-            java.util.List<WordTime> shifted = words.stream()
-                    .map(w -> new WordTime(w.word(), channelTime(w.startMs()), channelTime(w.endMs()))).toList();
-            each(l -> l.wordTimes(channel, utterance, shifted));
+            synchronized (results) {
+                if (mergedInto.containsKey(utterance)) {
+                    return; // a part of a merged utterance: its final has the span of the whole
+                }
+                java.util.List<WordTime> shifted = words.stream()
+                        .map(w -> new WordTime(w.word(), channelTime(w.startMs()), channelTime(w.endMs()))).toList();
+                each(l -> l.wordTimes(channel, utterance, shifted));
+            }
         }
 
         @Override
         public void speechStarted(int utterance, long atMs) {
-            long at = channelTime(atMs);
-            spans.put(utterance, new long[] {at, at});
-            int u = segmentByCommit ? commitUtterance : utterance;
-            each(l -> l.speechStarted(channel, u, at));
+            synchronized (results) {
+                long at = channelTime(atMs);
+                spans.put(utterance, new long[] {at, at});
+                speaking = utterance;
+                if (!merges.isEmpty() && merges.peek().collecting) {
+                    mergedInto.put(utterance, merges.peek().utterance);
+                }
+                int u = segmentByCommit ? commitUtterance : mergedInto.getOrDefault(utterance, utterance);
+                each(l -> l.speechStarted(channel, u, at));
+            }
         }
 
         @Override
         public void speechStopped(int utterance, long atMs) {
-            long at = channelTime(atMs);
-            long[] span = spans.get(utterance);
-            if (span != null) {
-                span[1] = at;
+            synchronized (results) {
+                long at = channelTime(atMs);
+                long[] span = spans.get(utterance);
+                if (span != null) {
+                    span[1] = at;
+                }
+                if (Integer.valueOf(utterance).equals(speaking)) {
+                    speaking = null;
+                }
+                int u = segmentByCommit ? commitUtterance : mergedInto.getOrDefault(utterance, utterance);
+                each(l -> l.speechStopped(channel, u, at));
             }
-            int u = segmentByCommit ? commitUtterance : utterance;
-            each(l -> l.speechStopped(channel, u, at));
         }
 
         @Override
         public void noResult(int utterance) {
-            long[] span = spans.remove(utterance);
-            AppendOnlyText appending = appendOnly;
-            if (appending != null && segmentByCommit) {
-                return;
-            }
-            String given = appending == null ? "" : appending.abandon(utterance);
-            if (given.isEmpty()) {
-                each(l -> l.noResult(channel, utterance));
-            } else {
-                // text already given must end in a final, or the client's item and the archive differ
-                long start = span == null ? 0 : span[0];
-                long end = span == null ? start : span[1];
-                each(l -> l.complete(channel, utterance, given, start, end));
+            synchronized (results) {
+                long[] span = spans.remove(utterance);
+                if (Integer.valueOf(utterance).equals(speaking)) {
+                    speaking = null;
+                }
+                AppendOnlyText appending = appendOnly;
+                if (appending != null && (segmentByCommit || mergedInto.remove(utterance) != null)) {
+                    return;
+                }
+                String given = appending == null ? "" : appending.abandon(utterance);
+                if (given.isEmpty()) {
+                    each(l -> l.noResult(channel, utterance));
+                } else {
+                    // text already given must end in a final, or the client's item and the archive differ
+                    long start = span == null ? 0 : span[0];
+                    long end = span == null ? start : span[1];
+                    each(l -> l.complete(channel, utterance, given, start, end));
+                }
             }
         }
 

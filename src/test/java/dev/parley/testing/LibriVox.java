@@ -41,16 +41,18 @@ public final class LibriVox {
                 return WavFile.read(wav);
             }
             Path out = Path.of("target", "librivox", id + "." + sampleRate + ".wav");
-            if (!Files.exists(out)) {
-                Files.createDirectories(out.getParent());
-                Path partial = Path.of(out + ".part.wav");
-                Process sox = new ProcessBuilder("sox", wav.toString(), "-r", Integer.toString(sampleRate), partial.toString())
-                        .redirectErrorStream(true).start();
-                String output = new String(sox.getInputStream().readAllBytes());
-                if (sox.waitFor() != 0) {
-                    throw new IOException("sox failed: " + output);
+            synchronized (LibriVox.class) { // clients of one test may ask for the same conversion at once
+                if (!Files.exists(out)) {
+                    Files.createDirectories(out.getParent());
+                    Path partial = Path.of(out + ".part.wav");
+                    Process sox = new ProcessBuilder("sox", wav.toString(), "-r", Integer.toString(sampleRate), partial.toString())
+                            .redirectErrorStream(true).start();
+                    String output = new String(sox.getInputStream().readAllBytes());
+                    if (sox.waitFor() != 0) {
+                        throw new IOException("sox failed: " + output);
+                    }
+                    Files.move(partial, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 }
-                Files.move(partial, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             return WavFile.read(out);
         }

@@ -44,9 +44,11 @@ import java.util.Set;
  *
  * <p>With {@code server_vad} each utterance the recognizer finds is an item: {@code speech_started}
  * when it begins, its deltas while it is spoken, {@code speech_stopped}, {@code committed},
- * {@code conversation.item.added} and {@code .done} when it ends, then {@code completed}; a client's
- * commit is acknowledged when the recognizer reaches it (at once, unless the client sent audio faster
- * than real time), committing the utterance in progress (or, in silence, an empty item). With
+ * {@code conversation.item.added} and {@code .done} when it ends, then {@code completed}. A client's
+ * commit is acknowledged at once, even while the recognizer is still on audio before it: its item is
+ * everything from where the recognizer was when the commit came (the utterance in progress there
+ * included) up to the commit, one utterance of the channel ({@link RecognitionChannel#mergeUntilCommit}),
+ * empty if nothing is recognised in it. With
  * {@code turn_detection: null} the client commits: each commit is one item, here and in the archive
  * and webhooks, committed at once, whose transcript is everything recognised in the audio since the
  * previous commit; its deltas start at the commit. Buffer positions count the audio appended, in
@@ -151,11 +153,6 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
         Item(String id) {
             this.id = id;
         }
-
-        /** An item of the client's commit in silence: no utterance, so not in the archive. */
-        static Item empty() {
-            return new Item(ServerEvents.id("item_"));
-        }
     }
 
     /** A client's commit on its way through the recognizer: its item, and where it is in the audio appended. */
@@ -169,7 +166,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private record Audio(byte[] bytes) implements Pending {
     }
 
-    /** A client's commit; its item is null with server VAD, where it is the utterance in progress when the recognizer is there. */
+    /** A client's commit, acknowledged when it came. */
     private record CommitMark(Item item, long atMs) implements Pending {
     }
 
@@ -183,8 +180,11 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private String previousItemId;
     /** Commits waiting for the recognizer to reach them. */
     private final ArrayDeque<Commit> commits = new ArrayDeque<>();
-    /** The recognizer is at a commit and had an utterance in progress there: the commit ends it. */
-    private boolean commitEndsUtterance;
+    /**
+     * The tap's results, in the order the channel gave them, until the event loop handles them: a
+     * commit handles those given before it asked for its item first ({@link #commit}).
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> results = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Commits sent to the channel: without turn detection, commit n is the channel's utterance n. */
     private int manualCommits;
 
@@ -334,39 +334,32 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             return;
         }
         committedToMs = at;
-        Item item = null;
-        if (!config.vad()) {
-            // Acknowledged at once, as the service does, even while the recognizer is still on audio
-            // before it: the item is what was appended up to here. Its transcript follows when the
-            // recognizer reaches the commit.
+        // Acknowledged at once, as the service does, even while the recognizer is still on audio before
+        // it; its transcript follows when the recognizer reaches the commit.
+        Item item;
+        if (config.vad()) {
+            // Its item: what the recognizer finds from where it is now (in the utterance in progress, if
+            // one is) up to the commit, one utterance of the channel, named now.
+            int clears = (int) unrouted.stream().filter(ClearMark.class::isInstance).count();
+            int utterance = channel.mergeUntilCommit(clears);
+            handleResults(); // the items the recognizer ended before come first
+            item = byUtterance.computeIfAbsent(utterance, u -> new Item(session.itemId(channel, u)));
+            item.announced = true; // a merge started by the commit, not by speech, has no speech_started
+        } else {
+            // Its item: what was appended up to here.
             int utterance = manualCommits++;
             item = byUtterance.computeIfAbsent(utterance, u -> new Item(session.itemId(channel, u)));
-            acknowledge(item);
         }
+        commitItem(item);
+        item.awaitingCommit = true;
+        extend(item, item.latest);
         hold(new CommitMark(item, at));
     }
 
-    private void acknowledge(Item item) {
-        commitItem(item);
-        item.awaitingCommit = true;
-        if (!config.vad()) {
-            extend(item, item.latest);
-        }
-    }
-
-    /**
-     * The recognizer has had the audio before a client's commit: that audio goes to the archive, the
-     * commit to the channel. With server VAD the commit ends the utterance the recognizer has in
-     * progress here, known only now, so it is acknowledged now.
-     */
+    /** The recognizer has had the audio before a client's commit: that audio goes to the archive, the commit to the channel. */
     private void reach(CommitMark mark) {
-        Item item = mark.item();
-        if (item == null) {
-            item = byUtterance.values().stream().filter(i -> i.announced && !i.committed).findFirst().orElseGet(Item::empty);
-            acknowledge(item);
-        }
         archiveUpTo(Long.MAX_VALUE);
-        commits.add(new Commit(item, mark.atMs()));
+        commits.add(new Commit(mark.item(), mark.atMs()));
         channel.commit();
     }
 
@@ -763,7 +756,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     public void speechStarted(RecognitionChannel ch, int utterance, long atMs) {
         if (config.vad()) {
             String id = session.itemId(ch, utterance);
-            ctx.runOnContext(v -> onSpeechStarted(utterance, id, atMs));
+            post(() -> onSpeechStarted(utterance, id, atMs));
         }
     }
 
@@ -771,35 +764,30 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     public void speechStopped(RecognitionChannel ch, int utterance, long atMs) {
         if (config.vad()) {
             String id = session.itemId(ch, utterance);
-            ctx.runOnContext(v -> onSpeechStopped(utterance, id, atMs));
+            post(() -> onSpeechStopped(utterance, id, atMs));
         }
     }
 
     @Override
     public void partial(RecognitionChannel ch, int utterance, String text) {
         String id = session.itemId(ch, utterance);
-        ctx.runOnContext(v -> onPartial(utterance, id, text));
+        post(() -> onPartial(utterance, id, text));
     }
 
     @Override
     public void complete(RecognitionChannel ch, int utterance, String text, long startMs, long endMs) {
         String id = session.itemId(ch, utterance);
-        ctx.runOnContext(v -> onComplete(utterance, id, text, startMs, endMs));
+        post(() -> onComplete(utterance, id, text, startMs, endMs));
     }
 
     @Override
     public void noResult(RecognitionChannel ch, int utterance) {
-        ctx.runOnContext(v -> onNoResult(utterance));
-    }
-
-    @Override
-    public void committing(RecognitionChannel ch) {
-        ctx.runOnContext(v -> commitEndsUtterance = speaking());
+        post(() -> onNoResult(utterance));
     }
 
     @Override
     public void committed(RecognitionChannel ch) {
-        ctx.runOnContext(v -> onCommitted());
+        post(() -> onCommitted());
     }
 
     @Override
@@ -816,6 +804,18 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     public void finished(RecognitionChannel ch) {
     }
 
+    private void post(Runnable result) {
+        results.add(result);
+        ctx.runOnContext(v -> handleResults());
+    }
+
+    private void handleResults() {
+        Runnable next;
+        while ((next = results.poll()) != null) {
+            next.run();
+        }
+    }
+
     private void onSpeechStarted(int utterance, String id, long atMs) {
         announce(byUtterance.computeIfAbsent(utterance, u -> new Item(id)), atMs);
     }
@@ -823,13 +823,7 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
     private void onSpeechStopped(int utterance, String id, long atMs) {
         Item item = byUtterance.computeIfAbsent(utterance, u -> new Item(id));
         announce(item, atMs);
-        if (commitEndsUtterance && !item.committed) {
-            // Ended by the client's commit, not by silence: the service answers with committed only.
-            item.endMs = atMs;
-            commitItem(item);
-        } else {
-            stop(item, atMs);
-        }
+        stop(item, atMs); // (not for an item the client committed)
         committedToMs = Math.max(committedToMs, atMs);
         if (phase == Phase.OPEN) {
             archiveUpTo(session.settings().format().bytesFor(atMs)); // committed by the VAD: the client cannot clear it now
@@ -927,11 +921,6 @@ final class TranscriptionConnection implements ClientConnection, ChannelListener
             send(ServerEvents.completed(item.id, item.sent, 0));
         }
         committedToMs = Math.max(committedToMs, commit.atMs());
-        commitEndsUtterance = false;
-    }
-
-    private boolean speaking() {
-        return byUtterance.values().stream().anyMatch(i -> i.announced && !i.committed);
     }
 
     private void announce(Item item, long atMs) {

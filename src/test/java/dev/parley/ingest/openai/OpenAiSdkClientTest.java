@@ -181,6 +181,10 @@ class OpenAiSdkClientTest {
                 sendWhenReady(session.connection, RealtimeClientEvent.ofInputAudioBufferAppend(
                         InputAudioBufferAppendEvent.builder().audio(Base64.getEncoder().encodeToString(chunk)).build()));
             }
+            // Parley reads the audio at once and the recognizer hears it at the pace of speech; a commit makes
+            // one item of what it has not reached yet (docs/openai-realtime.md): commit once the speech is heard.
+            long audioMs = audio.length / 48;
+            session.await(e -> e.isInputAudioBufferSpeechStopped() && e.asInputAudioBufferSpeechStopped().audioEndMs() > audioMs - 1500);
             int before = session.events.size();
             sendWhenReady(session.connection, RealtimeClientEvent.ofInputAudioBufferCommit(InputAudioBufferCommitEvent.builder()
                     .eventId("sdk_final_commit").build()));

@@ -275,6 +275,11 @@ class RealtimeProtocolTest {
                     .path("input").path("format").path("type").asText());
             client.stream(mulaw, 1600);
             client.stream(new byte[8000], 1600); // a second of silence ends the utterance
+            // The recognizer hears the audio at the pace of speech; a commit makes one item of what it has
+            // not reached yet (docs/openai-realtime.md): commit once the speech is heard.
+            long audioMs = mulaw.length / 8;
+            client.await(e -> e.path("type").asText().equals("input_audio_buffer.speech_stopped")
+                    && e.path("audio_end_ms").asLong() > audioMs - 1500, WAIT);
             List<JsonNode> finals = awaitQuiet(client);
             String heard = finals.stream().map(f -> f.path("transcript").asText()).collect(Collectors.joining(" "));
             double wer = WordErrorRate.of(recording.transcript(), heard);
