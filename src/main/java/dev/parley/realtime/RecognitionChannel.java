@@ -711,8 +711,10 @@ public final class RecognitionChannel {
         @Override
         public void wordTimes(int utterance, java.util.List<WordTime> words) {
             synchronized (results) {
-                if (mergedInto.containsKey(utterance)) {
-                    return; // a part of a merged utterance: its final has the span of the whole
+                if (segmentByCommit || mergedInto.containsKey(utterance)) {
+                    // A part of an item made of several of the recognizer's utterances (a commit's, or a
+                    // merge's): its final is masked, where redaction asks, over the span of the whole.
+                    return;
                 }
                 java.util.List<WordTime> shifted = words.stream()
                         .map(w -> new WordTime(w.word(), channelTime(w.startMs()), channelTime(w.endMs()))).toList();

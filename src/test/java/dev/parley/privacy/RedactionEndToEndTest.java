@@ -188,6 +188,19 @@ class RedactionEndToEndTest {
         Map<String, String> byCommit = assertRedactedAsArchived(toCommitter, "redact-manual");
         assertEquals(1, byCommit.size(), "one commit, one item: " + byCommit);
         assertTrue(byCommit.values().iterator().next().contains("[CARD]"), "no [CARD] in " + byCommit);
+
+        // The committed item is several of the recognizer's utterances: its audio is masked over the
+        // item's span (no word times of one utterance stand for the item), the card's sentence with it.
+        Path folder = Archives.await(parley.archive(), "call_id", "redact-manual", Duration.ofSeconds(30));
+        byte[] wav = Files.readAllBytes(folder.resolve("audio.wav"));
+        byte[] audio = java.util.Arrays.copyOfRange(wav, dataStart(wav), wav.length);
+        SpokenNumbers.Span card = speech.sentences.get(1);
+        int from = card.from() / 4;
+        int to = Math.min(audio.length, card.to() / 4); // 16 kHz PCM16 bytes to 8 kHz mu-law bytes
+        byte quiet = G711.encode((short) 0);
+        long silent = java.util.stream.IntStream.range(from, to).filter(i -> audio[i] == quiet).count();
+        System.out.printf("/v1/realtime committer's audio.wav: %d of %d bytes of the card's sentence silent%n", silent, to - from);
+        assertEquals(to - from, silent, "the card's sentence is silent in the committer's audio.wav");
     }
 
     /**
