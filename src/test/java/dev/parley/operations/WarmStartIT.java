@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The first calls after a restart: eight people start talking the moment a restarted Parley (its
  * production settings: eight warm decoders, translation into Spanish and speech on) says it is
- * ready, and eight more once those are done. What a first session would pay is paid before
+ * ready (and, with {@code -Dwarmstart.reference=true}, eight more once those are done, for reference). What a first session would pay is paid before
  * readiness or kept across the restart: every warm decoder is built before Parley is ready and none
  * after; the cepstral means learnt before the restart are read back (no second pass for want of
  * them); the warm-up has rehearsed sessions on /v1/listen, and no caller can tell: nothing in the
@@ -38,6 +38,9 @@ class WarmStartIT {
             "PARLEY_RECOGNIZER_POCKETSPHINX_WARM_DECODERS", "8", "PARLEY_RECOGNIZER_WARMUP", "true",
             "PARLEY_RECOGNIZER_POCKETSPHINX_RESERVED_FOR_TRUSTED", "0",
             "JAVA_TOOL_OPTIONS", System.getProperty("warmstart.jvm-options", ""));
+
+    /** A second round, once warm, beside the first: the reference for its figures (the suite runs the first only). */
+    private static final boolean REFERENCE = Boolean.getBoolean("warmstart.reference");
 
     @Test
     void whatTheFirstSessionsWouldPayIsPaidBeforeReadinessOrKeptAcrossTheRestart() throws Exception {
@@ -80,7 +83,9 @@ class WarmStartIT {
             assertTrue(parley.log().contains("Warm-up done"), "ready after the warm-up");
             assertEquals(8, decodersBuilt(parley), "every warm decoder built before readiness");
             round(parley, "right after readiness");
-            round(parley, "then, warm");
+            if (REFERENCE) {
+                round(parley, "then, warm");
+            }
             assertEquals(8, decodersBuilt(parley), "no decoder built once ready");
         }
     }
