@@ -217,12 +217,7 @@ class FileUploadTest {
             byte[] file = concat(LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm());
             byte[] more = concat(LibriVox.get("0920").at(24000).pcm(), LibriVox.get("0930").at(24000).pcm(),
                     LibriVox.get("0880").at(24000).pcm(), LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm());
-            try (RealtimeClient client = RealtimeClient.connect(
-                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=cut-1"), RealtimeProtocolTest.API_KEY)) {
-                client.await("session.created", WAIT);
-                client.send("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\","
-                        + "\"audio\":{\"input\":{\"turn_detection\":null}}}}");
-                client.await("session.updated", WAIT);
+            try (RealtimeClient client = withoutTurnDetection(parley, "cut-1")) {
                 Acknowledged commit = appendAndCommit(client, file);
                 long committedMs = commit.millis();
                 int before = commit.before();
@@ -271,12 +266,7 @@ class FileUploadTest {
                 "parley.translation.targets", "", "parley.redaction.enabled", "true", "parley.session.max-duration-s", "6"))) {
             byte[] file = concat(LibriVox.get("0870").at(24000).pcm(), LibriVox.get("0890").at(24000).pcm(),
                     LibriVox.get("0920").at(24000).pcm());
-            try (RealtimeClient client = RealtimeClient.connect(
-                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=redacted-cut"), RealtimeProtocolTest.API_KEY)) {
-                client.await("session.created", WAIT);
-                client.send("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\","
-                        + "\"audio\":{\"input\":{\"turn_detection\":null}}}}");
-                client.await("session.updated", WAIT);
+            try (RealtimeClient client = withoutTurnDetection(parley, "redacted-cut")) {
                 client.stream(file, 240_000);
                 client.await(e -> "max_duration".equals(e.path("error").path("code").asText()), WAIT);
             }
@@ -294,12 +284,7 @@ class FileUploadTest {
 
             // Nor does audio a client appends and never commits, when the client itself closes.
             byte[] uncommitted = LibriVox.get("0880").at(24000).pcm();
-            try (RealtimeClient client = RealtimeClient.connect(
-                    parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=redacted-closed"), RealtimeProtocolTest.API_KEY)) {
-                client.await("session.created", WAIT);
-                client.send("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\","
-                        + "\"audio\":{\"input\":{\"turn_detection\":null}}}}");
-                client.await("session.updated", WAIT);
+            try (RealtimeClient client = withoutTurnDetection(parley, "redacted-closed")) {
                 client.append(uncommitted);
                 Thread.sleep(uncommitted.length / 48 + 500); // the recognizer has heard it
             }
@@ -326,6 +311,17 @@ class FileUploadTest {
         client.send("{\"type\":\"input_audio_buffer.commit\"}");
         JsonNode committed = client.await(before, e -> e.path("type").asText().equals("input_audio_buffer.committed"), WAIT);
         return new Acknowledged(committed, before, sent);
+    }
+
+    /** A session of an API-key client without turn detection (it commits), with {@code meta.upload} = {@code upload}. */
+    private static RealtimeClient withoutTurnDetection(ParleyServer parley, String upload) throws Exception {
+        RealtimeClient client = RealtimeClient.connect(
+                parley.wsWithoutToken("/v1/realtime?intent=transcription&meta.upload=" + upload), RealtimeProtocolTest.API_KEY);
+        client.await("session.created", WAIT);
+        client.send("{\"type\":\"session.update\",\"session\":{\"type\":\"transcription\","
+                + "\"audio\":{\"input\":{\"turn_detection\":null}}}}");
+        client.await("session.updated", WAIT);
+        return client;
     }
 
     private static byte[] concat(byte[]... parts) {
